@@ -1,0 +1,137 @@
+//! Article-level context: sentences, programme editions, candidate years and the
+//! ceremony date that sentences without their own date inherit.
+
+use super::sentences::Sentence;
+use crate::model::Article;
+use crate::normalize::date::DateMatch;
+use crate::normalize::program::year_after;
+use crate::rules::Rules;
+use chrono::Datelike;
+use regex::Regex;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(20[0-3]\d|199\d)\b").expect("static regex"));
+static URL_YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/(20[0-3]\d)/").expect("static regex"));
+static EVENT_CUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)penghargaan|award|anugerah|diserahkan|menyerahkan|penyerahan|menerima|meraih|diraih|acara|digelar|berlangsung|dilaksanakan|diumumkan|pengumuman|malam|puncak|trofi|piagam|predikat")
+        .expect("static regex")
+});
+static OTHER_EVENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)peraturan|nomor|\bSK\b|undang-undang|pendaftaran|batas\s+waktu|\bakan\b|rencana").expect("static regex")
+});
+
+/// What the whole article says that single sentences rely on.
+#[derive(Debug)]
+pub struct DocContext {
+    /// Sentences in text order.
+    pub sentences: Vec<Sentence>,
+    /// Edition per programme name: the first year written right after its name.
+    editions: BTreeMap<String, i32>,
+    /// Years to try for a dateline without one, most likely first.
+    years: Vec<i32>,
+    /// Dates per sentence index.
+    dates: BTreeMap<usize, Vec<DateMatch>>,
+    /// The ceremony date: (ISO date, text, sentence index).
+    event: Option<(String, String, usize)>,
+}
+
+impl DocContext {
+    /// Reads the article once for its context.
+    pub fn build(rules: &Rules, article: &Article) -> DocContext {
+        let text = article.text.as_str();
+        let sentences = super::sentences_of(text);
+        let mut editions = BTreeMap::new();
+        for p in rules.programs.find_all(text) {
+            if let Some(y) = year_after(text, p.end) {
+                editions.entry(p.name.clone()).or_insert(y);
+            }
+        }
+        let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
+        for c in YEAR.captures_iter(text) {
+            if let Ok(y) = c[1].parse::<i32>() {
+                *counts.entry(y).or_default() += 1;
+            }
+        }
+        let mut years: Vec<i32> = Vec::new();
+        let mut push = |y: i32| {
+            if !years.contains(&y) {
+                years.push(y);
+            }
+        };
+        if let Some(y) = article.published.as_deref().and_then(|p| p.get(..4)).and_then(|y| y.parse().ok()) {
+            push(y);
+        }
+        if let Some(y) = article.url.as_deref().and_then(|u| URL_YEAR.captures(u)).and_then(|c| c[1].parse().ok()) {
+            push(y);
+        }
+        for y in editions.values() {
+            push(*y);
+            push(*y + 1);
+        }
+        let mut by_count: Vec<(i32, usize)> = counts.into_iter().collect();
+        by_count.sort_by_key(|(y, n)| (std::cmp::Reverse(*n), std::cmp::Reverse(*y)));
+        for (y, _) in by_count {
+            push(y);
+        }
+        let mut dates = BTreeMap::new();
+        for (i, s) in sentences.iter().enumerate() {
+            let found = rules.dates.find_all(&text[s.start..s.end]);
+            if !found.is_empty() {
+                dates.insert(i, found);
+            }
+        }
+        let mut doc = DocContext { sentences, editions, years, dates, event: None };
+        doc.event = doc.find_event(text);
+        doc
+    }
+
+    fn find_event(&self, text: &str) -> Option<(String, String, usize)> {
+        for (i, found) in &self.dates {
+            let s = self.sentences.get(*i)?;
+            let sent = &text[s.start..s.end];
+            if !EVENT_CUE.is_match(sent) || OTHER_EVENT.is_match(sent) {
+                continue;
+            }
+            for d in found {
+                if let Some(date) = d.resolve(&self.years) {
+                    return Some((date.format("%Y-%m-%d").to_string(), d.text.clone(), *i));
+                }
+            }
+        }
+        None
+    }
+
+    /// Edition of a programme in this article, if written.
+    pub fn edition_for(&self, program: &str) -> Option<i32> {
+        self.editions.get(program).copied()
+    }
+
+    /// Year of the ceremony date, if any.
+    pub fn event_year(&self) -> Option<i32> {
+        self.event.as_ref().and_then(|(d, _, _)| d.get(..4)).and_then(|y| y.parse().ok())
+    }
+
+    /// The award date for a mention in sentence `index`: a date in that sentence,
+    /// else the article's ceremony date unless the award is from another edition.
+    pub fn date_for(&self, _rules: &Rules, index: usize, edition: Option<i32>, program: &str) -> Option<(String, String)> {
+        if let Some(found) = self.dates.get(&index) {
+            if let Some((d, t)) = found.iter().find_map(|d| d.resolve(&self.years).map(|x| (x, d.text.clone()))) {
+                return Some((d.format("%Y-%m-%d").to_string(), t));
+            }
+        }
+        let (date, text, _) = self.event.as_ref()?;
+        let doc_edition = self.edition_for(program);
+        let event_year: i32 = date.get(..4)?.parse().ok()?;
+        match (edition, doc_edition) {
+            (Some(e), Some(d)) if e != d => None,
+            (Some(e), None) if e != event_year && e + 1 != event_year => None,
+            _ => Some((date.clone(), text.clone())),
+        }
+    }
+}
+
+/// Weekday check used in tests.
+pub fn weekday_of(iso: &str) -> Option<u32> {
+    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d").ok().map(|d| d.weekday().number_from_monday())
+}

@@ -1,0 +1,429 @@
+//! Award-mention extraction: sentences with award cues, their recipients, and the
+//! programme, category, rank, edition and date that go with each recipient.
+
+pub mod context;
+pub mod recipients;
+pub mod sentences;
+pub mod triggers;
+
+use crate::model::{Article, Level, Mention};
+use crate::normalize::category::CategoryMatch;
+use crate::normalize::program::{year_after, ProgramMatch};
+use crate::normalize::rank::RankMatch;
+use crate::rules::Rules;
+use context::DocContext;
+use recipients::Recipient;
+use regex::Regex;
+use sentences::Sentence;
+use std::sync::LazyLock;
+
+/// Why a sentence with an award cue gave no mention, or which rule made one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceLine {
+    /// Byte span of the sentence.
+    pub start: usize,
+    /// End of the sentence.
+    pub end: usize,
+    /// What happened ("mention", or the reason it gave none).
+    pub outcome: String,
+    /// Field-level provenance: (field, rule, text).
+    pub fields: Vec<(String, String, String)>,
+}
+
+/// Mentions of one article and the trace that explains them.
+#[derive(Debug, Clone, Default)]
+pub struct Extraction {
+    /// Mentions, deduplicated, in text order.
+    pub mentions: Vec<Mention>,
+    /// One line per sentence that had an award cue.
+    pub trace: Vec<TraceLine>,
+}
+
+static PASSIVE_END: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:diraih|diraihkan|oleh|kepada|bagi|untuk|yakni|yaitu|adalah|ialah|antara\s+lain|diikuti|disusul|di\s?susul|dimenangkan|dianugerahkan|diberikan|diperoleh|diterima|ada|:|terinovatif|sebagai|adalah\s+pemprov)\W*$")
+        .expect("static regex")
+});
+static FOLLOWED_BY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(?:diikuti|disusul|di\s?susul)\W*$").expect("static regex"));
+static IN_ORDER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)berurutan|berturut-turut|secara\s+urut").expect("static regex"));
+static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:\s*\([^)]*\))?\s*(?:,|;|,?\s*dan|,?\s*serta|&)?\s*(?:juga\s+)?$").expect("static regex")
+});
+static GROUP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:pemerintah\s+)?(?:provinsi\s+|kabupaten\s+|kota\s+)?(?:wilayah\s+\w+\s+)?tipe\s+(?:[ABC]\b|besar|kecil|sedang|provinsi\s+besar|provinsi\s+kecil)")
+        .expect("static regex")
+});
+static GENERIC_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>\p{L}[\p{L}/\-]*(?:\s+\p{L}[\p{L}/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d))")
+        .expect("static regex")
+});
+static TIED_YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:tahun|pada|periode|edisi)\s+((?:19|20)\d\d)\b").expect("static regex"));
+static PREVIOUS_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\btahun\s+(?:sebelumnya|lalu|kemarin)|\bsebelumnya\s+pada\s+tahun").expect("static regex")
+});
+static MASING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)masing-masing").expect("static regex"));
+
+/// One recipient group and the text that describes its award.
+struct Slot<'a> {
+    members: Vec<&'a Recipient>,
+    primary: (usize, usize),
+    secondary: (usize, usize),
+    follows: bool,
+}
+
+/// Extracts the mentions of one article.
+pub fn extract(rules: &Rules, article: &Article) -> Vec<Mention> {
+    extract_traced(rules, article).mentions
+}
+
+/// Extracts the mentions of one article with an explanation per sentence.
+pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
+    let mut out = Extraction::default();
+    let text = article.text.as_str();
+    if !rules.triggers.award.any(text) {
+        return out;
+    }
+    let doc = DocContext::build(rules, article);
+    let mut current_program: Option<ProgramMatch> = None;
+    let mut list_category: Option<(String, Option<String>)> = None;
+    let mut list_open = false;
+    let mut main_recipient: Option<Recipient> = None;
+    let mut candidates: Vec<Mention> = Vec::new();
+
+    for (si, s) in doc.sentences.iter().enumerate() {
+        let sent = &text[s.start..s.end];
+        let programs = rules.programs.find_all(sent);
+        let own_program = programs.iter().min_by_key(|p| (p.index, p.start)).cloned();
+        if let Some(p) = &own_program {
+            current_program = Some(p.clone());
+        }
+        if !s.list_item {
+            list_open = sent.trim_end().ends_with(':') || (sent.len() < 200 && rules.triggers.win.any(sent) && sent.to_lowercase().contains("berikut"));
+            if !list_open {
+                list_category = None;
+            }
+        }
+        if !rules.triggers.award.any(sent) && !(s.list_item && list_category.is_some()) {
+            continue;
+        }
+        let mut trace = TraceLine { start: s.start, end: s.end, outcome: String::new(), fields: vec![] };
+        let Some(program) = own_program.clone().or_else(|| current_program.clone()) else {
+            trace.outcome = "no programme named in or before the sentence".into();
+            out.trace.push(trace);
+            continue;
+        };
+        let Some(prog_def) = rules.programs.get(&program) else { continue };
+        trace.fields.push(("program".into(), if own_program.is_some() { "programs.toml".into() } else { "programs.toml (earlier sentence)".into() }, program.name.clone()));
+        if let Some(m) = rules.triggers.not_yet.first(sent) {
+            trace.outcome = format!("plan or hope, not a win (`{}`)", m.as_str());
+            out.trace.push(trace);
+            continue;
+        }
+        if let Some(m) = rules.triggers.person.first(sent) {
+            trace.outcome = format!("award to persons or non-government bodies (`{}`)", m.as_str());
+            out.trace.push(trace);
+            continue;
+        }
+        let excluded: Vec<(usize, usize)> = programs.iter().map(|p| (p.start, p.end)).collect();
+        let found = recipients::find(&rules.gazetteer, &rules.triggers, sent, &excluded);
+        let winning = rules.triggers.win.any(sent) || (s.list_item && list_open);
+
+        // Categories and ranks of the sentence.
+        let year_for_numbers = doc.edition_for(&program.name).or(doc.event_year());
+        let cats = categories(rules, sent, &program, year_for_numbers);
+        let ranks = rules.ranks.find_all(sent);
+
+        if s.list_item && found.is_empty() {
+            if let Some(c) = cats.first() {
+                list_category = Some((c.text.clone(), if prog_def.bkn { Some(c.key.clone()) } else { None }));
+                trace.outcome = "list heading: category for the items below".into();
+                out.trace.push(trace);
+                continue;
+            }
+        }
+        if !winning {
+            trace.outcome = "no winning verb".into();
+            out.trace.push(trace);
+            continue;
+        }
+        let mut rule = if s.list_item { "list-item" } else { "sentence" };
+        let pronoun_recipient;
+        let found: Vec<Recipient> = if found.is_empty() {
+            let informative = !cats.is_empty() || !ranks.is_empty();
+            match (&main_recipient, informative) {
+                (Some(m), true) => {
+                    rule = "article-recipient";
+                    pronoun_recipient = Recipient { start: 0, end: 0, ..m.clone() };
+                    vec![pronoun_recipient]
+                }
+                _ => {
+                    trace.outcome = "no government recipient".into();
+                    out.trace.push(trace);
+                    continue;
+                }
+            }
+        } else {
+            found
+        };
+        if cats.is_empty() && rules.triggers.aggregate.any(sent) {
+            trace.outcome = "aggregate without a category".into();
+            out.trace.push(trace);
+            continue;
+        }
+        if main_recipient.is_none() {
+            main_recipient = found.first().cloned();
+        }
+
+        let slots = slots(sent, &found);
+        let edition = sentence_edition(&doc, sent, &program, &programs);
+        let date = doc.date_for(rules, si, edition, &program.name);
+        let mut previous_last_rank: Option<i32> = None;
+        for slot in &slots {
+            let pick = |range: (usize, usize)| -> (Vec<CategoryMatch>, Vec<RankMatch>) {
+                let c = cats.iter().filter(|c| c.start >= range.0 && c.end <= range.1).cloned().collect();
+                let r = ranks.iter().filter(|r| r.start >= range.0 && r.end <= range.1).cloned().collect();
+                (c, r)
+            };
+            let (mut scats, mut sranks) = pick(slot.primary);
+            let (c2, r2) = pick(slot.secondary);
+            if scats.is_empty() {
+                scats = c2;
+            }
+            if sranks.is_empty() && !slot.follows {
+                sranks = r2;
+            }
+            let ctx = &sent[slot.primary.0.min(slot.secondary.0)..slot.primary.1.max(slot.secondary.1)];
+            let in_order = IN_ORDER.is_match(ctx) && slot.members.len() > 1;
+            let start_rank = if slot.follows {
+                previous_last_rank.map(|r| r + 1)
+            } else {
+                sranks.first().map(|r| r.rank).or(if in_order && ctx.to_lowercase().contains("terbaik") { Some(1) } else { None })
+            };
+            for (mi, member) in slot.members.iter().enumerate() {
+                let member_rank = if slot.follows || in_order {
+                    start_rank.map(|r| r + mi as i32)
+                } else {
+                    None
+                };
+                let mut rows: Vec<(Option<CategoryMatch>, Option<(i32, String)>)> = Vec::new();
+                let cat_list: Vec<Option<CategoryMatch>> = if !scats.is_empty() {
+                    if slot.members.len() > 1 && scats.len() == slot.members.len() && MASING.is_match(ctx) {
+                        vec![scats.get(mi).cloned()]
+                    } else {
+                        scats.iter().cloned().map(Some).collect()
+                    }
+                } else if let Some((text, key)) = list_category.clone().filter(|_| s.list_item) {
+                    vec![Some(CategoryMatch { key: key.unwrap_or_default(), text, start: 0, end: 0 })]
+                } else {
+                    vec![None]
+                };
+                for c in cat_list {
+                    let rank = if let Some(r) = member_rank {
+                        Some((r, "in order".to_string()))
+                    } else if sranks.len() == 1 || c.is_none() || c.as_ref().is_some_and(|c| c.end == 0) {
+                        sranks.first().map(|r| (r.rank, r.text.clone()))
+                    } else {
+                        let c = c.as_ref().map(|c| c.start).unwrap_or(0);
+                        sranks.iter().filter(|r| r.start <= c).next_back().or(sranks.first()).map(|r| (r.rank, r.text.clone()))
+                    };
+                    rows.push((c, rank));
+                }
+                for (c, rank) in rows {
+                    let (category, key) = match (&c, prog_def.bkn) {
+                        (Some(c), true) => (Some(clean_category(&c.text)), Some(c.key.clone()).filter(|k| !k.is_empty())),
+                        (Some(c), false) => (Some(clean_category(&c.text)), None),
+                        (None, _) if prog_def.level_category && matches!(member.level, Level::Provinsi | Level::Kabupaten | Level::Kota) => {
+                            (Some(member.level.as_str().to_string()), None)
+                        }
+                        (None, _) => (None, None),
+                    };
+                    let group = GROUP.find(ctx).map(|m| m.as_str().trim().to_string());
+                    if let Some((r, _)) = &rank {
+                        previous_last_rank = Some(*r);
+                    }
+                    let mut fields = vec![("recipient".to_string(), rule.to_string(), member.raw.clone())];
+                    if let Some(c) = &c {
+                        fields.push(("category".into(), "categories.toml".into(), c.text.clone()));
+                    }
+                    if let Some((_, t)) = &rank {
+                        fields.push(("rank".into(), "ranks.toml".into(), t.clone()));
+                    }
+                    if let Some((_, t)) = &date {
+                        fields.push(("award_date".into(), "dates.toml".into(), t.clone()));
+                    }
+                    trace.fields.extend(fields);
+                    candidates.push(Mention {
+                        mention_id: String::new(),
+                        article_id: article.article_id.clone(),
+                        program: program.name.clone(),
+                        edition,
+                        recipient: member.official.clone(),
+                        recipient_raw: member.raw.clone(),
+                        recipient_level: member.level,
+                        region_code: member.code.clone(),
+                        category,
+                        category_key: key,
+                        group,
+                        rank: rank.as_ref().map(|r| r.0),
+                        rank_text: rank.map(|r| r.1),
+                        award_date: date.as_ref().map(|d| d.0.clone()),
+                        date_text: date.as_ref().map(|d| d.1.clone()),
+                        evidence: sent.to_string(),
+                        start: s.start as i64,
+                        end: s.end as i64,
+                        rule: rule.to_string(),
+                    });
+                }
+            }
+        }
+        trace.outcome = "mention".into();
+        out.trace.push(trace);
+    }
+    out.mentions = dedupe(candidates);
+    for m in &mut out.mentions {
+        m.mention_id = mention_id(&m.article_id, m.start, m.end, &m.recipient, m.category_key.as_deref().or(m.category.as_deref()), m.rank);
+    }
+    out
+}
+
+/// Categories of a sentence: BKN keys for BKN programmes, the programme's own
+/// terms or a "kategori X" phrase for the others.
+fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i32>) -> Vec<CategoryMatch> {
+    let Some(def) = rules.programs.get(program) else { return vec![] };
+    if def.bkn {
+        let mut named = rules.categories.find_named(sent);
+        for n in rules.categories.find_numbered(sent, year) {
+            let dup = named.iter().any(|c| c.key == n.key || (c.start >= n.end && c.start - n.end < 3));
+            if !dup {
+                named.push(n);
+            }
+        }
+        named.sort_by_key(|c| c.start);
+        return named;
+    }
+    let mut out: Vec<CategoryMatch> = Vec::new();
+    for re in &def.category_terms {
+        for c in re.captures_iter(sent) {
+            let Some(m) = c.name("term").or_else(|| c.get(0)) else { continue };
+            if !out.iter().any(|o| o.start < m.end() && m.start() < o.end) {
+                out.push(CategoryMatch { key: String::new(), text: m.as_str().to_string(), start: m.start(), end: m.end() });
+            }
+        }
+    }
+    if out.is_empty() && !def.level_category {
+        for c in GENERIC_CATEGORY.captures_iter(sent) {
+            if let Some(m) = c.name("c") {
+                out.push(CategoryMatch { key: String::new(), text: m.as_str().to_string(), start: m.start(), end: m.end() });
+            }
+        }
+    }
+    out.sort_by_key(|c| c.start);
+    out
+}
+
+fn clean_category(s: &str) -> String {
+    let t = s.trim().trim_matches(|c: char| !c.is_alphanumeric() && c != ')');
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Splits the recipients of a sentence into groups (lists) and the spans that describe each.
+fn slots<'a>(sent: &str, found: &'a [Recipient]) -> Vec<Slot<'a>> {
+    let mut groups: Vec<Vec<&Recipient>> = Vec::new();
+    for r in found {
+        match groups.last_mut() {
+            Some(g) if g.last().is_some_and(|l| l.end <= r.start && LIST_GAP.is_match(&sent[l.end..r.start])) => g.push(r),
+            _ => groups.push(vec![r]),
+        }
+    }
+    let bounds: Vec<(usize, usize)> = groups
+        .iter()
+        .map(|g| (g.first().map(|r| r.start).unwrap_or(0), g.last().map(|r| r.end).unwrap_or(0)))
+        .collect();
+    let mut out = Vec::new();
+    for (i, g) in groups.into_iter().enumerate() {
+        let (gs, ge) = bounds[i];
+        let left = (if i == 0 { 0 } else { bounds[i - 1].1 }, gs);
+        let right = (ge, bounds.get(i + 1).map(|b| b.0).unwrap_or(sent.len()));
+        let left_text = &sent[left.0..left.1];
+        let passive = gs > 0 && PASSIVE_END.is_match(left_text);
+        let follows = i > 0 && FOLLOWED_BY.is_match(left_text);
+        let (primary, secondary) = if passive { (left, right) } else { (right, left) };
+        out.push(Slot { members: g, primary, secondary, follows });
+    }
+    out
+}
+
+/// Edition of a sentence's award: a year after the programme's name, a year tied
+/// to the sentence ("pada tahun 2019"), the year before the article's edition
+/// ("tahun sebelumnya"), or the article's edition for that programme.
+fn sentence_edition(doc: &DocContext, sent: &str, program: &ProgramMatch, programs: &[ProgramMatch]) -> Option<i32> {
+    if let Some(y) = programs.iter().filter(|p| p.name == program.name).find_map(|p| year_after(sent, p.end)) {
+        return Some(y);
+    }
+    if let Some(c) = TIED_YEAR.captures(sent) {
+        if let Ok(y) = c[1].parse::<i32>() {
+            return Some(y);
+        }
+    }
+    let base = doc.edition_for(&program.name);
+    if PREVIOUS_YEAR.is_match(sent) {
+        return base.map(|y| y - 1);
+    }
+    base
+}
+
+/// Keeps one row per distinct award: rows without a category give way to rows
+/// with one for the same recipient and programme; a row without rank, edition
+/// or date gives way to the same award with them.
+fn dedupe(mut rows: Vec<Mention>) -> Vec<Mention> {
+    let cat_of = |m: &Mention| -> String {
+        m.category_key.clone().or_else(|| m.category.clone().map(|c| c.to_lowercase())).unwrap_or_default()
+    };
+    let mut kept: Vec<Mention> = Vec::new();
+    for m in rows.drain(..) {
+        let same = kept.iter_mut().find(|k| {
+            k.recipient == m.recipient
+                && k.program == m.program
+                && cat_of(k) == cat_of(&m)
+                && (k.edition == m.edition || k.edition.is_none() || m.edition.is_none())
+                && (k.rank == m.rank || k.rank.is_none() || m.rank.is_none())
+        });
+        match same {
+            Some(k) => {
+                if k.rank.is_none() && m.rank.is_some() {
+                    k.rank = m.rank;
+                    k.rank_text = m.rank_text.clone();
+                }
+                if k.edition.is_none() {
+                    k.edition = m.edition;
+                }
+                if k.award_date.is_none() && m.award_date.is_some() {
+                    k.award_date = m.award_date.clone();
+                    k.date_text = m.date_text.clone();
+                }
+            }
+            None => kept.push(m),
+        }
+    }
+    let has_category = |k: &Mention, all: &[Mention]| {
+        k.category.is_none()
+            && all.iter().any(|o| o.recipient == k.recipient && o.program == k.program && o.category.is_some() && (o.edition == k.edition || k.edition.is_none()))
+    };
+    let snapshot = kept.clone();
+    kept.retain(|k| !has_category(k, &snapshot));
+    kept.sort_by(|a, b| (a.start, a.end, &a.recipient).cmp(&(b.start, b.end, &b.recipient)));
+    kept
+}
+
+/// Stable id of a mention: blake3 of article id, span and the award's identity.
+pub fn mention_id(article_id: &str, start: i64, end: i64, recipient: &str, category: Option<&str>, rank: Option<i32>) -> String {
+    let key = format!("{article_id}\u{1f}{start}\u{1f}{end}\u{1f}{recipient}\u{1f}{}\u{1f}{}", category.unwrap_or(""), rank.unwrap_or(0));
+    blake3::hash(key.as_bytes()).to_hex()[..16].to_string()
+}
+
+/// The sentences of an article, trimmed.
+pub fn sentences_of(text: &str) -> Vec<Sentence> {
+    sentences::trimmed(text, sentences::split(text))
+}

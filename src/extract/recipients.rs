@@ -1,0 +1,176 @@
+//! Finding the receiving bodies of a sentence: gazetteer names, level words, and filters
+//! for locations, givers, datelines and persons' names.
+
+use super::triggers::Triggers;
+use crate::model::Level;
+use crate::normalize::gazetteer::{Entry, Gazetteer};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// A receiving body found in a sentence (offsets relative to the sentence).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipient {
+    /// Canonical name.
+    pub official: String,
+    /// Level.
+    pub level: Level,
+    /// Region code for regional governments.
+    pub code: Option<String>,
+    /// As written, level word included.
+    pub raw: String,
+    /// Start of the level word or name.
+    pub start: usize,
+    /// End of the name.
+    pub end: usize,
+    /// Whether a level word stood before the name.
+    pub explicit: bool,
+}
+
+static LEVEL_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?P<w>pemerintah\s+(?:daerah\s+)?provinsi|pemprov|provinsi|prov\.|gubernur|wakil\s+gubernur|pemerintah\s+(?:daerah\s+)?kabupaten|pemkab|kabupaten|kab\.|bupati|wakil\s+bupati|pemerintah\s+(?:daerah\s+)?kota|pemkot|kota|walikota|wali\s+kota|wakil\s+wali\s*kota|kotamadya|pemda|pemerintah\s+daerah)\s*(?:\([^)]{1,25}\)\s*)?(?:administrasi\s+)?$",
+    )
+    .expect("static regex")
+});
+static LEVEL_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(provinsi|pemprov|gubernur|kabupaten|pemkab|kab\.|bupati|kota|pemkot|wali\s*kota)\b").expect("static regex")
+});
+static DATELINE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?(?:[-–—|/]|,\s*[A-Z][\w.]+\s*[-–—])").expect("static regex")
+});
+static NEXT_WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s+(\p{Lu}[\p{L}'’-]*)").expect("static regex"));
+static PREV_WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\p{Lu}[\p{L}'’.-]*)\s+$").expect("static regex"));
+static AGENCY_PASSIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:diraih|oleh|kepada|bagi|yakni|yaitu|adalah|ialah|:|kementerian\s+diraih|non\s+kementerian)\s*$")
+        .expect("static regex")
+});
+static AGENCY_ACTIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(?:\([^)]{1,20}\)\s*)?(?:RI\s+)?(?:kembali\s+|juga\s+|berhasil\s+)*(?:raih|meraih|menerima|mendapat|memperoleh|menyabet|memboyong|dianugerahi|dinobatkan|terima)\b")
+        .expect("static regex")
+});
+
+fn level_of_word(w: &str) -> Option<Level> {
+    let w = w.to_lowercase();
+    if w.contains("prov") || w.contains("gubernur") {
+        Some(Level::Provinsi)
+    } else if w.contains("kab") || w.contains("bupati") {
+        Some(Level::Kabupaten)
+    } else if w.contains("kota") || w.contains("pemkot") {
+        Some(Level::Kota)
+    } else {
+        None
+    }
+}
+
+/// Nearest level word before `pos` in `sentence`: the level a bare name in a list takes.
+pub fn level_hint(sentence: &str, pos: usize) -> Option<Level> {
+    let before = sentence.get(..pos)?;
+    LEVEL_WORD.find_iter(before).last().and_then(|m| level_of_word(m.as_str()))
+}
+
+fn tail(s: &str, n: usize) -> &str {
+    let mut i = s.len().saturating_sub(n);
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    &s[i..]
+}
+
+fn head(s: &str, n: usize) -> &str {
+    let mut i = n.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    &s[..i]
+}
+
+/// The receiving bodies named in `sentence`, skipping spans in `excluded`
+/// (programme names), locations, givers, datelines and parts of longer names.
+pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize, usize)]) -> Vec<Recipient> {
+    let mut out: Vec<Recipient> = Vec::new();
+    for hit in gaz.find(sentence) {
+        if excluded.iter().any(|(s, e)| *s < hit.end && hit.start < *e) {
+            continue;
+        }
+        let name = &sentence[hit.start..hit.end];
+        let before = &sentence[..hit.start];
+        let after = &sentence[hit.end..];
+        let prefix = LEVEL_PREFIX.captures(tail(before, 70));
+        let (explicit_level, start) = match &prefix {
+            Some(c) => {
+                let m = c.get(0).map(|m| m.start()).unwrap_or(0);
+                let abs = before.len() - tail(before, 70).len() + m;
+                (c.name("w").and_then(|w| level_of_word(w.as_str())), abs)
+            }
+            None => (None, hit.start),
+        };
+        let explicit = prefix.is_some();
+        if cues.location.any(tail(&sentence[..start], 40)) {
+            continue;
+        }
+        if cues.giving.any(head(after, 60)) {
+            continue;
+        }
+        if hit.start < 3 && DATELINE_AFTER.is_match(after) {
+            continue;
+        }
+        if !explicit && name.len() > 3 && name.chars().all(|c| !c.is_lowercase()) && name.contains(' ') {
+            continue;
+        }
+        let regions: Vec<_> = hit.entries.iter().filter_map(|e| gaz.region(*e)).collect();
+        let agencies: Vec<_> = hit.entries.iter().filter_map(|e| gaz.agency(*e)).collect();
+        if !explicit {
+            // "Bima Haria", "Universitas Brawijaya Malang": part of a longer proper name.
+            let next_is_name = NEXT_WORD
+                .captures(after)
+                .is_some_and(|c| !cues.win.any(&c[1]) && !matches!(c[1].to_lowercase().as_str(), "dan" | "serta"));
+            let prev_is_name = PREV_WORD.captures(before).is_some_and(|c| {
+                let w = c[1].to_lowercase();
+                !cues.win.any(&w) && !matches!(w.as_str(), "dan" | "serta" | "dki" | "kepada" | "bagi" | "oleh" | "sekda" | "pemda" | "diraih")
+                    && !before.trim_end().ends_with([',', ':', '(', '.'])
+            });
+            if regions.is_empty() {
+                // Agencies only when the sentence ties them to winning.
+                let tied = AGENCY_PASSIVE.is_match(tail(before, 40)) || AGENCY_ACTIVE.is_match(head(after, 60));
+                if let (true, Some(a)) = (tied, agencies.first()) {
+                    out.push(Recipient {
+                        official: a.official.clone(),
+                        level: a.level,
+                        code: None,
+                        raw: name.to_string(),
+                        start,
+                        end: hit.end,
+                        explicit: false,
+                    });
+                }
+                continue;
+            }
+            if next_is_name && !name.contains(' ') || (prev_is_name && !name.contains(' ')) {
+                continue;
+            }
+        }
+        let want = explicit_level.or_else(|| level_hint(sentence, start));
+        let pick = regions
+            .iter()
+            .find(|r| Some(r.level) == want)
+            .or_else(|| if explicit_level.is_some() { None } else { regions.iter().find(|r| r.level == Level::Provinsi) })
+            .or_else(|| if explicit_level.is_some() { None } else { regions.iter().find(|r| r.level == Level::Kota) })
+            .or_else(|| if explicit_level.is_some() { None } else { regions.first() });
+        let Some(region) = pick else { continue };
+        out.push(Recipient {
+            official: region.official.clone(),
+            level: region.level,
+            code: Some(region.code.clone()),
+            raw: sentence[start..hit.end].to_string(),
+            start,
+            end: hit.end,
+            explicit,
+        });
+    }
+    // The same body written twice in a row ("Provinsi Jawa Timur (Jatim)") counts once.
+    out.dedup_by(|b, a| a.official == b.official && sentence[a.end..b.start].trim_matches(|c: char| c.is_whitespace() || c == '(').is_empty());
+    let _ = Entry::Region(0);
+    out
+}

@@ -1,0 +1,96 @@
+//! Sentence cues from `triggers.toml`: award words, winning, plans, aggregates, giving.
+
+use crate::rules::{compile, parse_toml, RuleError};
+use regex::{Regex, RegexSet};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+struct TriggerFile {
+    cues: CueDefs,
+}
+
+#[derive(Deserialize)]
+struct CueDefs {
+    award: Vec<String>,
+    win: Vec<String>,
+    #[serde(default)]
+    not_yet: Vec<String>,
+    #[serde(default)]
+    aggregate: Vec<String>,
+    #[serde(default)]
+    giving: Vec<String>,
+    #[serde(default)]
+    location: Vec<String>,
+    #[serde(default)]
+    person: Vec<String>,
+    #[serde(default)]
+    pronoun: Vec<String>,
+}
+
+/// One family of cues, compiled as a set (for "any") and one by one (for spans).
+#[derive(Debug)]
+pub struct Cues {
+    set: RegexSet,
+    each: Vec<Regex>,
+}
+
+impl Cues {
+    fn new(file: &str, patterns: &[String]) -> Result<Cues, RuleError> {
+        let each = patterns.iter().map(|p| compile(file, p)).collect::<Result<Vec<_>, _>>()?;
+        let set = regex::RegexSetBuilder::new(patterns)
+            .case_insensitive(true)
+            .size_limit(64 << 20)
+            .build()
+            .map_err(|e| RuleError::syntax(file, e))?;
+        Ok(Cues { set, each })
+    }
+
+    /// Whether any cue matches.
+    pub fn any(&self, text: &str) -> bool {
+        self.set.is_match(text)
+    }
+
+    /// The first cue match, as (start, end, text).
+    pub fn first<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
+        self.each.iter().filter_map(|r| r.find(text)).min_by_key(|m| m.start())
+    }
+}
+
+/// All sentence cues.
+#[derive(Debug)]
+pub struct Triggers {
+    /// Award words; also the prefilter.
+    pub award: Cues,
+    /// Winning or receiving.
+    pub win: Cues,
+    /// Plans and hopes.
+    pub not_yet: Cues,
+    /// Aggregates without a category.
+    pub aggregate: Cues,
+    /// Giving (checked right after a body's name).
+    pub giving: Cues,
+    /// Location words (checked right before a place name).
+    pub location: Cues,
+    /// Awards to persons or companies.
+    pub person: Cues,
+    /// Pronoun subjects that point to the article's recipient.
+    pub pronoun: Cues,
+}
+
+impl Triggers {
+    /// Parses `triggers.toml`.
+    pub fn parse(file: &str, text: &str) -> Result<Triggers, RuleError> {
+        let f: TriggerFile = parse_toml(file, text)?;
+        let c = f.cues;
+        Ok(Triggers {
+            award: Cues::new(file, &c.award)?,
+            win: Cues::new(file, &c.win)?,
+            not_yet: Cues::new(file, &c.not_yet)?,
+            aggregate: Cues::new(file, &c.aggregate)?,
+            giving: Cues::new(file, &c.giving)?,
+            location: Cues::new(file, &c.location)?,
+            person: Cues::new(file, &c.person)?,
+            pronoun: Cues::new(file, &c.pronoun)?,
+        })
+    }
+}

@@ -1,0 +1,221 @@
+//! JSON Lines dumps: one article per line.
+
+use super::{decode, IngestError, SourceFile, MAX_JSONL_LINE_BYTES};
+use crate::model::{Article, ErrorRow, Format};
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read};
+
+/// Reads every line of a JSON Lines file; bad lines become error rows.
+pub fn read_jsonl_file(file: &SourceFile) -> super::FileOutcome {
+    let mut out = super::FileOutcome::default();
+    let handle = match std::fs::File::open(&file.path) {
+        Ok(h) => h,
+        Err(e) => {
+            out.errors.push(error_row(file, None, &IngestError::Io(e)));
+            return out;
+        }
+    };
+    read_jsonl(file, BufReader::new(handle), &mut out);
+    out
+}
+
+/// Reads JSON Lines records from any reader into `out`.
+pub fn read_jsonl<R: Read>(file: &SourceFile, mut reader: BufReader<R>, out: &mut super::FileOutcome) {
+    let mut line_no = 0usize;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        line_no += 1;
+        match read_bounded_line(&mut reader, &mut buf, MAX_JSONL_LINE_BYTES) {
+            Ok(LineRead::Eof) => break,
+            Ok(LineRead::TooLong(len)) => {
+                let id = format!("{}#{}", file.rel_path, line_no);
+                out.errors.push(error_row(
+                    file,
+                    Some(id),
+                    &IngestError::Record(format!(
+                        "line {line_no}: record of {len} bytes is over the {MAX_JSONL_LINE_BYTES}-byte limit"
+                    )),
+                ));
+            }
+            Ok(LineRead::Line) => {
+                if buf.iter().all(|b| b.is_ascii_whitespace()) {
+                    continue;
+                }
+                match parse_record(file, line_no, &buf) {
+                    Ok(a) => out.articles.push(a),
+                    Err((id, e)) => out.errors.push(error_row(file, Some(id), &e)),
+                }
+            }
+            Err(e) => {
+                out.errors.push(error_row(file, None, &IngestError::Io(e)));
+                break;
+            }
+        }
+    }
+}
+
+enum LineRead {
+    Line,
+    TooLong(usize),
+    Eof,
+}
+
+/// Reads up to the next newline, keeping at most `limit` bytes; a longer line
+/// is consumed and reported with its length, never buffered whole.
+fn read_bounded_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<LineRead> {
+    let mut total = 0usize;
+    let mut any = false;
+    loop {
+        let chunk = r.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(if !any {
+                LineRead::Eof
+            } else if total > limit {
+                LineRead::TooLong(total)
+            } else {
+                LineRead::Line
+            });
+        }
+        any = true;
+        let (part, found) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (&chunk[..i], Some(i)),
+            None => (chunk, None),
+        };
+        total += part.len();
+        if total <= limit {
+            buf.extend_from_slice(part);
+        } else {
+            buf.clear();
+        }
+        let consumed = found.map(|i| i + 1).unwrap_or(chunk.len());
+        r.consume(consumed);
+        if found.is_some() {
+            return Ok(if total > limit { LineRead::TooLong(total) } else { LineRead::Line });
+        }
+    }
+}
+
+fn parse_record(file: &SourceFile, line_no: usize, bytes: &[u8]) -> Result<Article, (String, IngestError)> {
+    let fallback_id = format!("{}#{}", file.rel_path, line_no);
+    let decoded = decode::decode_bytes(bytes).map_err(|e| (fallback_id.clone(), e))?;
+    let value: Value = serde_json::from_str(decoded.text.trim()).map_err(|e| {
+        (fallback_id.clone(), IngestError::Record(format!("line {line_no}: malformed JSON: {e}")))
+    })?;
+    let Value::Object(map) = value else {
+        return Err((fallback_id, IngestError::Record(format!("line {line_no}: not a JSON object"))));
+    };
+    let id = match map.get("id") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => line_no.to_string(),
+    };
+    let article_id = format!("{}#{}", file.rel_path, id);
+    let field = |names: &[&str]| -> Result<Option<String>, (String, IngestError)> {
+        for name in names {
+            match map.get(*name) {
+                None | Some(Value::Null) => continue,
+                Some(Value::String(s)) => return Ok(Some(s.clone())),
+                Some(other) => {
+                    return Err((
+                        article_id.clone(),
+                        IngestError::Record(format!(
+                            "line {line_no}: field `{name}` should be a string, found {}",
+                            json_type(other)
+                        )),
+                    ))
+                }
+            }
+        }
+        Ok(None)
+    };
+    let body = field(&["text", "content", "body"])?
+        .ok_or_else(|| (article_id.clone(), IngestError::Record(format!("line {line_no}: no `text` field"))))?;
+    let title = field(&["title"])?.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
+    let url = field(&["url"])?.filter(|u| !u.trim().is_empty());
+    let published = field(&["published", "date"])?.and_then(|d| super::html::iso_date_prefix(&d));
+    let body = body.replace("\r\n", "\n").replace('\0', "");
+    let text = match &title {
+        Some(t) if !body.trim_start().starts_with(t.as_str()) => format!("{t}\n{body}"),
+        _ => body,
+    };
+    Ok(Article {
+        article_id,
+        source_path: file.rel_path.clone(),
+        format: Format::Jsonl,
+        url,
+        title,
+        published,
+        text,
+        decode_note: decoded.note,
+    })
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn error_row(file: &SourceFile, article_id: Option<String>, e: &IngestError) -> ErrorRow {
+    ErrorRow {
+        source_path: file.rel_path.clone(),
+        article_id,
+        stage: "read".into(),
+        message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    fn source() -> SourceFile {
+        SourceFile { rel_path: "d/a.jsonl".into(), path: PathBuf::from("d/a.jsonl"), format: Format::Jsonl, size: 0, mtime_ns: 0 }
+    }
+
+    fn read(s: &str) -> super::super::FileOutcome {
+        let mut out = super::super::FileOutcome::default();
+        read_jsonl(&source(), BufReader::new(s.as_bytes()), &mut out);
+        out
+    }
+
+    #[test]
+    fn good_and_bad_lines() {
+        let out = read(concat!(
+            "{\"id\":\"a1\",\"title\":\"Judul\",\"text\":\"Isi berita\",\"published\":\"2023-06-08T10:00:00+07:00\"}\n",
+            "{\"id\":\"a2\",\"text\":\"terpotong\n",
+            "\n",
+            "{\"id\":7,\"content\":\"Isi lain\",\"date\":\"2021-10-25\"}\n",
+            "{\"id\":\"a4\",\"text\":42}\n",
+            "[1,2]\n",
+        ));
+        assert_eq!(out.articles.len(), 2);
+        assert_eq!(out.articles[0].article_id, "d/a.jsonl#a1");
+        assert_eq!(out.articles[0].text, "Judul\nIsi berita");
+        assert_eq!(out.articles[0].published.as_deref(), Some("2023-06-08"));
+        assert_eq!(out.articles[1].article_id, "d/a.jsonl#7");
+        assert_eq!(out.errors.len(), 3);
+        assert_eq!(out.errors[0].article_id.as_deref(), Some("d/a.jsonl#2"));
+        assert!(out.errors[1].message.contains("should be a string"));
+        assert!(out.errors[2].message.contains("not a JSON object"));
+    }
+
+    #[test]
+    fn overlong_line_is_refused_without_buffering() {
+        let mut r = BufReader::with_capacity(16, "abcdefghijklmnopqrstuvwxyz\nok\n".as_bytes());
+        let mut buf = Vec::new();
+        assert!(matches!(read_bounded_line(&mut r, &mut buf, 10).unwrap(), LineRead::TooLong(26)));
+        buf.clear();
+        assert!(matches!(read_bounded_line(&mut r, &mut buf, 10).unwrap(), LineRead::Line));
+        assert_eq!(buf, b"ok");
+        buf.clear();
+        assert!(matches!(read_bounded_line(&mut r, &mut buf, 10).unwrap(), LineRead::Eof));
+    }
+}

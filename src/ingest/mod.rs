@@ -1,0 +1,184 @@
+//! Reading the corpus: finding files and turning each into articles.
+
+pub mod decode;
+pub mod html;
+pub mod jsonl;
+pub mod text;
+
+use crate::model::{Article, ErrorRow, Format};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Largest txt/html file read whole; larger ones become an error row.
+pub const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// Longest JSON Lines record read; longer lines become an error row.
+pub const MAX_JSONL_LINE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Why a file or record could not be read.
+#[derive(Debug, Error)]
+pub enum IngestError {
+    /// The file system refused.
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    /// The file holds binary data.
+    #[error("binary content in a text file")]
+    Binary,
+    /// The file is over the size limit.
+    #[error("file of {size} bytes is over the {limit}-byte limit")]
+    TooLarge {
+        /// Size of the file.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The file holds no text.
+    #[error("empty file")]
+    Empty,
+    /// A JSON Lines record is not valid JSON or lacks the text.
+    #[error("{0}")]
+    Record(String),
+}
+
+/// A file found in the corpus that anugerah reads.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SourceFile {
+    /// Path relative to the corpus root with `/` separators.
+    pub rel_path: String,
+    /// Full path on disk.
+    pub path: PathBuf,
+    /// Reader to use.
+    pub format: Format,
+    /// Size in bytes at discovery.
+    pub size: u64,
+    /// Modification time in nanoseconds since the epoch (0 when unknown).
+    pub mtime_ns: i128,
+}
+
+/// What a walk of the corpus found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// Files to read, sorted by relative path.
+    pub files: Vec<SourceFile>,
+    /// Files with another extension.
+    pub skipped: usize,
+    /// Entries the walk could not visit (permissions, loops, bad names).
+    pub errors: Vec<ErrorRow>,
+}
+
+/// The articles and error rows one file gave.
+#[derive(Debug, Default)]
+pub struct FileOutcome {
+    /// Articles read.
+    pub articles: Vec<Article>,
+    /// Problems met.
+    pub errors: Vec<ErrorRow>,
+}
+
+/// Format implied by a file name's extension, if anugerah reads it.
+pub fn format_for(path: &Path) -> Option<Format> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "txt" => Some(Format::Txt),
+        "html" | "htm" => Some(Format::Html),
+        "jsonl" | "ndjson" => Some(Format::Jsonl),
+        _ => None,
+    }
+}
+
+/// Path relative to `root` with `/` separators; non-UTF-8 bytes are replaced.
+pub fn relative_id(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Walks `root` recursively (following no symlink loops) and lists the files to read.
+pub fn discover(root: &Path) -> Discovery {
+    let mut out = Discovery::default();
+    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(err) => {
+                let p = err.path().map(|p| relative_id(root, p)).unwrap_or_default();
+                out.errors.push(ErrorRow {
+                    source_path: p,
+                    article_id: None,
+                    stage: "walk".into(),
+                    message: err.to_string(),
+                });
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = relative_id(root, entry.path());
+        if rel.split('/').any(|c| c.starts_with('.')) {
+            continue;
+        }
+        let Some(format) = format_for(entry.path()) else {
+            out.skipped += 1;
+            continue;
+        };
+        if entry.path().to_str().is_none() {
+            out.errors.push(ErrorRow {
+                source_path: rel.clone(),
+                article_id: Some(rel.clone()),
+                stage: "walk".into(),
+                message: "file name is not valid UTF-8; read with replacement characters in its id".into(),
+            });
+        }
+        let (size, mtime_ns) = match entry.metadata() {
+            Ok(m) => (m.len(), mtime_nanos(&m)),
+            Err(_) => (0, 0),
+        };
+        out.files.push(SourceFile { rel_path: rel, path: entry.into_path(), format, size, mtime_ns });
+    }
+    out.files.sort();
+    out
+}
+
+/// Modification time of a file in nanoseconds since the epoch, 0 when unknown.
+pub fn mtime_nanos(meta: &std::fs::Metadata) -> i128 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0)
+}
+
+/// Reads one file with the reader for its format.
+pub fn read_source(file: &SourceFile) -> FileOutcome {
+    let result = match file.format {
+        Format::Jsonl => return jsonl::read_jsonl_file(file),
+        Format::Txt => read_document(file).map(|d| text::article_from_text(file, d)),
+        Format::Html => read_document(file).map(|d| html::article_from_html(file, d)),
+    };
+    match result {
+        Ok(article) => FileOutcome { articles: vec![article], errors: vec![] },
+        Err(err) => FileOutcome {
+            articles: vec![],
+            errors: vec![ErrorRow {
+                source_path: file.rel_path.clone(),
+                article_id: Some(file.rel_path.clone()),
+                stage: "read".into(),
+                message: err.to_string(),
+            }],
+        },
+    }
+}
+
+/// Reads a whole txt/html file, refusing empty, huge or binary ones.
+fn read_document(file: &SourceFile) -> Result<decode::Decoded, IngestError> {
+    let meta = std::fs::metadata(&file.path)?;
+    if meta.len() > MAX_DOCUMENT_BYTES {
+        return Err(IngestError::TooLarge { size: meta.len(), limit: MAX_DOCUMENT_BYTES });
+    }
+    let bytes = std::fs::read(&file.path)?;
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(IngestError::Empty);
+    }
+    decode::decode_bytes(&bytes)
+}

@@ -1,0 +1,143 @@
+//! Command-line interface of anugerah: a thin layer over the library.
+
+use anugerah::{extract, ingest, pipeline, rules};
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "anugerah", version, about = "Turns Indonesian award news into tables")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the batch: read the corpus, extract mentions, write the tables.
+    Run {
+        /// Corpus folder.
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "output")]
+        out: PathBuf,
+        /// Folder of rule files that override the embedded ones.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Exit non-zero when any article failed.
+        #[arg(long)]
+        strict: bool,
+        /// Write into an output folder that holds other files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Explain the extraction of one file: every field with its rule, every rejected sentence.
+    Explain {
+        /// Article file (txt, html or jsonl).
+        file: PathBuf,
+        /// Record id inside a JSON Lines file.
+        #[arg(long)]
+        id: Option<String>,
+        /// Folder of rule files that override the embedded ones.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+    /// Work with rule files.
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesAction {
+    /// Validate a rule folder and run its example sentences.
+    Check {
+        /// Folder of rule files (default: the embedded rules).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt().with_writer(std::io::stderr).with_env_filter(
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+    ).init();
+    match real_main() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("anugerah: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn real_main() -> Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run { corpus, out, rules, threads, strict, force } => {
+            let opts = pipeline::RunOptions { corpus, out, rules_dir: rules, threads, progress: true, force };
+            let summary = pipeline::run(&opts)?;
+            println!("{summary}");
+            if strict && summary.errors > 0 {
+                return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain { file, id, rules } => {
+            let rules = rules::Rules::load(rules.as_deref())?;
+            explain(&rules, file, id)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { action: RulesAction::Check { rules } } => {
+            let texts = rules::RuleTexts::load(rules.as_deref())?;
+            let compiled = rules::Rules::compile(&texts).context("rules do not compile")?;
+            let (n, failures) = rules::examples::run_examples(&texts, &compiled)?;
+            for f in &failures {
+                println!("FAIL {}: {}\n     {}", f.file, f.text, f.message);
+            }
+            println!("{} rule files ({} overridden), {} examples, {} failed", texts.files.len(), texts.overridden.len(), n, failures.len());
+            Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+    }
+}
+
+fn explain(rules: &rules::Rules, file: PathBuf, id: Option<String>) -> Result<()> {
+    let Some(format) = ingest::format_for(&file) else { bail!("{}: not a .txt, .html or .jsonl file", file.display()) };
+    let parent = file.parent().map(PathBuf::from).unwrap_or_default();
+    let meta = std::fs::metadata(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let source = ingest::SourceFile {
+        rel_path: ingest::relative_id(&parent, &file),
+        path: file.clone(),
+        format,
+        size: meta.len(),
+        mtime_ns: 0,
+    };
+    let outcome = ingest::read_source(&source);
+    for e in &outcome.errors {
+        println!("error: {} ({})", e.message, e.article_id.as_deref().unwrap_or(""));
+    }
+    for a in outcome.articles.iter().filter(|a| id.as_ref().is_none_or(|i| a.article_id.ends_with(&format!("#{i}")))) {
+        println!("== {}  title: {}", a.article_id, a.title.as_deref().unwrap_or("-"));
+        let ex = extract::extract_traced(rules, a);
+        for m in &ex.mentions {
+            println!(
+                "MENTION {} | {} | ed {:?} | {} | {:?} | rank {:?} | date {:?} | rule {}",
+                m.recipient, m.program, m.edition, m.recipient_level.as_str(), m.category_key.as_ref().or(m.category.as_ref()), m.rank, m.award_date, m.rule
+            );
+        }
+        for t in &ex.trace {
+            let sent = a.text.get(t.start..t.end).unwrap_or("");
+            println!("-- [{}..{}] {}: {}", t.start, t.end, t.outcome, sent.chars().take(160).collect::<String>());
+            for (field, rule, text) in &t.fields {
+                println!("     {field:<11} {rule:<30} {text}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! Award programmes: canonical names from their aliases, and editions.
+
+use crate::rules::{compile, parse_toml, RuleError};
+use regex::Regex;
+use serde::Deserialize;
+use std::sync::LazyLock;
+
+#[derive(Deserialize)]
+struct ProgramFile {
+    program: Vec<ProgramDef>,
+}
+
+#[derive(Deserialize)]
+struct ProgramDef {
+    name: String,
+    patterns: Vec<String>,
+    #[serde(default)]
+    unless: Vec<String>,
+    #[serde(default)]
+    bkn: bool,
+    #[serde(default)]
+    level_category: bool,
+    #[serde(default)]
+    category_terms: Vec<String>,
+}
+
+/// One award programme.
+#[derive(Debug)]
+pub struct Program {
+    /// Canonical name; `{group}` placeholders are filled from the match.
+    pub name: String,
+    /// Patterns that name the programme.
+    pub patterns: Vec<Regex>,
+    /// Sentences matching one of these do not name this programme.
+    pub unless: Vec<Regex>,
+    /// Whether BKN Award category keys apply.
+    pub bkn: bool,
+    /// Whether the category is the level of government ranked.
+    pub level_category: bool,
+    /// Category terms (predicates) of this programme; group `term` when present.
+    pub category_terms: Vec<Regex>,
+}
+
+/// A programme named in a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProgramMatch {
+    /// Index into [`ProgramRules::programs`].
+    pub index: usize,
+    /// Canonical name with placeholders filled.
+    pub name: String,
+    /// Byte span of the alias.
+    pub start: usize,
+    /// End of the alias.
+    pub end: usize,
+}
+
+/// All programmes, in priority order.
+#[derive(Debug)]
+pub struct ProgramRules {
+    /// Programmes, most specific first.
+    pub programs: Vec<Program>,
+}
+
+static YEAR_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\W{0,3}(?:\([^)]{1,20}\)\s*)?(?:(?:tahun|th\.?|edisi|periode)\s+)?((?:19|20)\d\d)\b").expect("static regex")
+});
+static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\{(\w+)\}").expect("static regex"));
+
+impl ProgramRules {
+    /// Parses `programs.toml`.
+    pub fn parse(file: &str, text: &str) -> Result<ProgramRules, RuleError> {
+        let f: ProgramFile = parse_toml(file, text)?;
+        let mut programs = Vec::new();
+        for d in f.program {
+            let all = |v: &[String]| v.iter().map(|p| compile(file, p)).collect::<Result<Vec<_>, _>>();
+            if d.patterns.is_empty() {
+                return Err(RuleError::syntax(file, format!("programme `{}` has no patterns", d.name)));
+            }
+            programs.push(Program {
+                patterns: all(&d.patterns)?,
+                unless: all(&d.unless)?,
+                category_terms: all(&d.category_terms)?,
+                name: d.name,
+                bkn: d.bkn,
+                level_category: d.level_category,
+            });
+        }
+        Ok(ProgramRules { programs })
+    }
+
+    /// Every programme alias in `text`, left to right; where two overlap the
+    /// higher-priority programme is kept.
+    pub fn find_all(&self, text: &str) -> Vec<ProgramMatch> {
+        let mut hits: Vec<ProgramMatch> = Vec::new();
+        for (index, p) in self.programs.iter().enumerate() {
+            if p.unless.iter().any(|u| u.is_match(text)) {
+                continue;
+            }
+            for re in &p.patterns {
+                for c in re.captures_iter(text) {
+                    let Some(m) = c.get(0) else { continue };
+                    if hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
+                        continue;
+                    }
+                    let name = PLACEHOLDER
+                        .replace_all(&p.name, |cap: &regex::Captures| {
+                            c.name(&cap[1]).map(|g| g.as_str().to_uppercase()).unwrap_or_default()
+                        })
+                        .into_owned();
+                    hits.push(ProgramMatch { index, name, start: m.start(), end: m.end() });
+                }
+            }
+        }
+        hits.sort_by_key(|h| (h.start, h.index));
+        hits
+    }
+
+    /// The highest-priority programme named in `text`.
+    pub fn detect(&self, text: &str) -> Option<ProgramMatch> {
+        self.find_all(text).into_iter().min_by_key(|h| (h.index, h.start))
+    }
+
+    /// The programme definition of a match.
+    pub fn get(&self, m: &ProgramMatch) -> Option<&Program> {
+        self.programs.get(m.index)
+    }
+}
+
+/// Year written right after a programme alias ("BKN Award 2023", "IGA) 2022", "PPD Tahun 2025").
+pub fn year_after(text: &str, end: usize) -> Option<i32> {
+    let rest = text.get(end..)?;
+    YEAR_AFTER.captures(rest).and_then(|c| c[1].parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn year_after_alias() {
+        assert_eq!(year_after("BKN Award 2023 kategori", 9), Some(2023));
+        assert_eq!(year_after("Innovative Government Award (IGA) 2022,", 27), Some(2022));
+        assert_eq!(year_after("PPD Tahun 2025 Kategori", 3), Some(2025));
+        assert_eq!(year_after("BKN Award kategori 2023", 9), None);
+    }
+}

@@ -1,0 +1,137 @@
+//! Integer ranks from digits, Roman numerals and Indonesian ordinal words.
+
+use crate::rules::{compile, parse_toml, RuleError};
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Deserialize)]
+struct RankFile {
+    words: HashMap<String, i32>,
+    rules: RankDefs,
+}
+
+#[derive(Deserialize)]
+struct RankDefs {
+    cues: Vec<String>,
+    #[serde(default)]
+    first: Vec<String>,
+    #[serde(default)]
+    not_rank: Vec<String>,
+}
+
+/// A rank found in text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RankMatch {
+    /// The place.
+    pub rank: i32,
+    /// As written.
+    pub text: String,
+    /// Byte offset.
+    pub start: usize,
+    /// End offset.
+    pub end: usize,
+}
+
+/// Compiled rank rules.
+#[derive(Debug)]
+pub struct RankRules {
+    words: HashMap<String, i32>,
+    cues: Vec<Regex>,
+    first: Vec<Regex>,
+    not_rank: Vec<Regex>,
+}
+
+impl RankRules {
+    /// Parses `ranks.toml`.
+    pub fn parse(file: &str, text: &str) -> Result<RankRules, RuleError> {
+        let f: RankFile = parse_toml(file, text)?;
+        let all = |v: &[String]| v.iter().map(|p| compile(file, p)).collect::<Result<Vec<_>, _>>();
+        let cues = all(&f.rules.cues)?;
+        if let Some(bad) = cues.iter().find(|c| !c.capture_names().any(|n| n == Some("n"))) {
+            return Err(RuleError::syntax(file, format!("rank cue `{}` has no group `n`", bad.as_str())));
+        }
+        Ok(RankRules {
+            words: f.words.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect(),
+            cues,
+            first: all(&f.rules.first)?,
+            not_rank: all(&f.rules.not_rank)?,
+        })
+    }
+
+    /// A number from digits, a Roman numeral or an ordinal word.
+    pub fn number(&self, token: &str) -> Option<i32> {
+        let t = token.trim().to_lowercase();
+        if let Ok(n) = t.parse::<i32>() {
+            return (n > 0).then_some(n);
+        }
+        if let Some(n) = self.words.get(&t) {
+            return Some(*n);
+        }
+        roman(&t)
+    }
+
+    /// Every rank in `text`, left to right.
+    pub fn find_all(&self, text: &str) -> Vec<RankMatch> {
+        let blocked: Vec<(usize, usize)> =
+            self.not_rank.iter().flat_map(|r| r.find_iter(text).map(|m| (m.start(), m.end()))).collect();
+        let free = |s: usize, e: usize| !blocked.iter().any(|(bs, be)| *bs < e && s < *be);
+        let mut out: Vec<RankMatch> = Vec::new();
+        for re in &self.cues {
+            for c in re.captures_iter(text) {
+                let (Some(m), Some(n)) = (c.get(0), c.name("n")) else { continue };
+                if !free(m.start(), m.end()) {
+                    continue;
+                }
+                if let Some(rank) = self.number(n.as_str()) {
+                    out.push(RankMatch { rank, text: m.as_str().to_string(), start: m.start(), end: m.end() });
+                }
+            }
+        }
+        for re in &self.first {
+            for m in re.find_iter(text) {
+                if free(m.start(), m.end()) {
+                    out.push(RankMatch { rank: 1, text: m.as_str().to_string(), start: m.start(), end: m.end() });
+                }
+            }
+        }
+        out.sort_by_key(|r| r.start);
+        out.dedup_by(|b, a| b.start < a.end);
+        out
+    }
+}
+
+/// Value of a Roman numeral up to 39.
+fn roman(s: &str) -> Option<i32> {
+    if s.is_empty() || s.len() > 6 || !s.chars().all(|c| matches!(c, 'i' | 'v' | 'x')) {
+        return None;
+    }
+    let val = |c| match c {
+        'i' => 1,
+        'v' => 5,
+        _ => 10,
+    };
+    let chars: Vec<i32> = s.chars().map(val).collect();
+    let mut total = 0;
+    for (i, v) in chars.iter().enumerate() {
+        if chars.get(i + 1).is_some_and(|n| n > v) {
+            total -= v;
+        } else {
+            total += v;
+        }
+    }
+    (total > 0).then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::roman;
+
+    #[test]
+    fn roman_numerals() {
+        assert_eq!(roman("iv"), Some(4));
+        assert_eq!(roman("xii"), Some(12));
+        assert_eq!(roman("ix"), Some(9));
+        assert_eq!(roman("abc"), None);
+    }
+}
