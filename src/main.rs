@@ -70,6 +70,7 @@ fn main() -> ExitCode {
     ).init();
     match real_main() {
         Ok(code) => code,
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("anugerah: {e:#}");
             ExitCode::FAILURE
@@ -108,6 +109,8 @@ fn real_main() -> Result<ExitCode> {
 }
 
 fn explain(rules: &rules::Rules, file: PathBuf, id: Option<String>) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
     let Some(format) = ingest::format_for(&file) else { bail!("{}: not a .txt, .html or .jsonl file", file.display()) };
     let parent = file.parent().map(PathBuf::from).unwrap_or_default();
     let meta = std::fs::metadata(&file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -120,22 +123,22 @@ fn explain(rules: &rules::Rules, file: PathBuf, id: Option<String>) -> Result<()
     };
     let outcome = ingest::read_source(&source);
     for e in &outcome.errors {
-        println!("error: {} ({})", e.message, e.article_id.as_deref().unwrap_or(""));
+        writeln!(out, "error: {} ({})", e.message, e.article_id.as_deref().unwrap_or(""))?;
     }
     for a in outcome.articles.iter().filter(|a| id.as_ref().is_none_or(|i| a.article_id.ends_with(&format!("#{i}")))) {
-        println!("== {}  title: {}", a.article_id, a.title.as_deref().unwrap_or("-"));
+        writeln!(out, "== {}  title: {}", a.article_id, a.title.as_deref().unwrap_or("-"))?;
         let ex = extract::extract_traced(rules, a);
         for m in &ex.mentions {
-            println!(
+            writeln!(out, 
                 "MENTION {} | {} | ed {:?} | {} | {:?} | rank {:?} | date {:?} | rule {}",
                 m.recipient, m.program, m.edition, m.recipient_level.as_str(), m.category_key.as_ref().or(m.category.as_ref()), m.rank, m.award_date, m.rule
-            );
+            )?;
         }
         for t in &ex.trace {
             let sent = a.text.get(t.start..t.end).unwrap_or("");
-            println!("-- [{}..{}] {}: {}", t.start, t.end, t.outcome, sent.chars().take(160).collect::<String>());
+            writeln!(out, "-- [{}..{}] {}: {}", t.start, t.end, t.outcome, sent.chars().take(160).collect::<String>())?;
             for (field, rule, text) in &t.fields {
-                println!("     {field:<11} {rule:<30} {text}");
+                writeln!(out, "     {field:<11} {rule:<30} {text}")?;
             }
         }
     }

@@ -89,7 +89,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     let mut current_program: Option<ProgramMatch> = None;
     let mut list_category: Option<(String, Option<String>)> = None;
     let mut list_open = false;
-    let mut main_recipient: Option<Recipient> = None;
+    let main_recipient = main_recipient(rules, &doc, text);
     let mut candidates: Vec<Mention> = Vec::new();
 
     for (si, s) in doc.sentences.iter().enumerate() {
@@ -171,9 +171,6 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             trace.outcome = "aggregate without a category".into();
             out.trace.push(trace);
             continue;
-        }
-        if main_recipient.is_none() {
-            main_recipient = found.first().cloned();
         }
 
         let slots = slots(sent, &found);
@@ -286,6 +283,37 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         m.mention_id = mention_id(&m.article_id, m.start, m.end, &m.recipient, m.category_key.as_deref().or(m.category.as_deref()), m.rank);
     }
     out
+}
+
+/// The body an article is about: among the recipients of its winning sentences,
+/// the one named most often in the whole text (the earliest on a tie).
+fn main_recipient(rules: &Rules, doc: &DocContext, text: &str) -> Option<Recipient> {
+    let mut candidates: Vec<(Recipient, usize)> = Vec::new();
+    for s in &doc.sentences {
+        let sent = &text[s.start..s.end];
+        if !rules.triggers.award.any(sent) || !rules.triggers.win.any(sent) || rules.triggers.not_yet.any(sent) {
+            continue;
+        }
+        let excluded: Vec<(usize, usize)> = rules.programs.find_all(sent).iter().map(|p| (p.start, p.end)).collect();
+        for r in recipients::find(&rules.gazetteer, &rules.triggers, sent, &excluded) {
+            if !candidates.iter().any(|(c, _)| c.official == r.official) {
+                candidates.push((r, 0));
+            }
+        }
+    }
+    if candidates.len() <= 1 {
+        return candidates.pop().map(|c| c.0);
+    }
+    for s in &doc.sentences {
+        let sent = &text[s.start..s.end];
+        for r in recipients::find(&rules.gazetteer, &rules.triggers, sent, &[]) {
+            if let Some(c) = candidates.iter_mut().find(|(c, _)| c.official == r.official) {
+                c.1 += 1;
+            }
+        }
+    }
+    let best = candidates.iter().map(|c| c.1).max()?;
+    candidates.into_iter().find(|c| c.1 == best).map(|c| c.0)
 }
 
 /// Categories of a sentence: BKN keys for BKN programmes, the programme's own
