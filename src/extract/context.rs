@@ -99,7 +99,14 @@ impl DocContext {
                 }
             }
         }
-        None
+        // No date beside an award word: the first full date of the article.
+        self.dates.iter().find_map(|(i, found)| {
+            let s = self.sentences.get(*i)?;
+            if OTHER_EVENT.is_match(&text[s.start..s.end]) {
+                return None;
+            }
+            found.iter().find_map(|d| d.resolve(&self.years).map(|x| (x.format("%Y-%m-%d").to_string(), d.text.clone(), *i)))
+        })
     }
 
     /// Edition of a programme in this article, if written.

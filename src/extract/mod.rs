@@ -63,11 +63,17 @@ static TIED_YEAR: LazyLock<Regex> =
 static PREVIOUS_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\btahun\s+(?:sebelumnya|lalu|kemarin)|\bsebelumnya\s+pada\s+tahun").expect("static regex")
 });
+static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\W*(?:kemudian|lalu|selanjutnya)?\s*,?\s*(?:di\s?susul|diikuti)\b").expect("static regex")
+});
+static PASSIVE_WORD: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:diraih|oleh|dimenangkan|diberikan\s+kepada|dianugerahkan\s+kepada)\b").expect("static regex"));
 static MASING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)masing-masing").expect("static regex"));
 
 /// One recipient group and the text that describes its award.
 struct Slot<'a> {
     members: Vec<&'a Recipient>,
+    start: usize,
     primary: (usize, usize),
     secondary: (usize, usize),
     follows: bool,
@@ -91,6 +97,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     let mut list_open = false;
     let main_recipient = main_recipient(rules, &doc, text);
     let mut candidates: Vec<Mention> = Vec::new();
+    let mut prev_mention = false;
 
     for (si, s) in doc.sentences.iter().enumerate() {
         let sent = &text[s.start..s.end];
@@ -105,9 +112,12 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                 list_category = None;
             }
         }
-        if !rules.triggers.award.any(sent) && !(s.list_item && list_category.is_some()) {
+        let continues = prev_mention && CONTINUATION.is_match(sent);
+        if !rules.triggers.award.any(sent) && !(s.list_item && list_category.is_some()) && !continues {
+            prev_mention = false;
             continue;
         }
+        prev_mention = false;
         let mut trace = TraceLine { start: s.start, end: s.end, outcome: String::new(), fields: vec![] };
         let Some(program) = own_program.clone().or_else(|| current_program.clone()) else {
             trace.outcome = "no programme named in or before the sentence".into();
@@ -128,7 +138,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         }
         let excluded: Vec<(usize, usize)> = programs.iter().map(|p| (p.start, p.end)).collect();
         let found = recipients::find(&rules.gazetteer, &rules.triggers, sent, &excluded);
-        let winning = rules.triggers.win.any(sent) || (s.list_item && list_open);
+        let winning = rules.triggers.win.any(sent) || (s.list_item && list_open) || continues;
 
         // Categories and ranks of the sentence.
         let year_for_numbers = doc.edition_for(&program.name).or(doc.event_year());
@@ -152,7 +162,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         let pronoun_recipient;
         let found: Vec<Recipient> = if found.is_empty() {
             let informative = !cats.is_empty() || !ranks.is_empty();
-            match (&main_recipient, informative) {
+            match (&main_recipient, informative && !rules.triggers.listing.any(sent)) {
                 (Some(m), true) => {
                     rule = "article-recipient";
                     pronoun_recipient = Recipient { start: 0, end: 0, ..m.clone() };
@@ -188,6 +198,9 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             if scats.is_empty() {
                 scats = c2;
             }
+            if scats.is_empty() {
+                scats = carried_categories(sent, &cats, slot.primary.0.min(slot.secondary.0).max(slot.start));
+            }
             if sranks.is_empty() && !slot.follows {
                 sranks = r2;
             }
@@ -216,14 +229,16 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                 } else {
                     vec![None]
                 };
+                let real_cats: Vec<CategoryMatch> = cat_list.iter().flatten().filter(|c| c.end > 0).cloned().collect();
+                let shared = MASING.is_match(ctx);
                 for c in cat_list {
                     let rank = if let Some(r) = member_rank {
                         Some((r, "in order".to_string()))
-                    } else if sranks.len() == 1 || c.is_none() || c.as_ref().is_some_and(|c| c.end == 0) {
-                        sranks.first().map(|r| (r.rank, r.text.clone()))
                     } else {
-                        let c = c.as_ref().map(|c| c.start).unwrap_or(0);
-                        sranks.iter().filter(|r| r.start <= c).next_back().or(sranks.first()).map(|r| (r.rank, r.text.clone()))
+                        match c.as_ref().filter(|c| c.end > 0 && real_cats.len() > 1) {
+                            Some(c) => rank_for_category(c, &real_cats, &sranks, shared),
+                            None => sranks.first().map(|r| (r.rank, r.text.clone())),
+                        }
                     };
                     rows.push((c, rank));
                 }
@@ -275,6 +290,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                 }
             }
         }
+        prev_mention = true;
         trace.outcome = "mention".into();
         out.trace.push(trace);
     }
@@ -378,9 +394,46 @@ fn slots<'a>(sent: &str, found: &'a [Recipient]) -> Vec<Slot<'a>> {
         let passive = gs > 0 && PASSIVE_END.is_match(left_text);
         let follows = i > 0 && FOLLOWED_BY.is_match(left_text);
         let (primary, secondary) = if passive { (left, right) } else { (right, left) };
-        out.push(Slot { members: g, primary, secondary, follows });
+        out.push(Slot { members: g, start: gs, primary, secondary, follows });
     }
     out
+}
+
+/// The rank of one of several categories in a sentence: a lone rank before all
+/// categories, or with "masing-masing", is shared; otherwise each rank belongs
+/// to the category right after it, or failing that the one right before it.
+fn rank_for_category(c: &CategoryMatch, cats: &[CategoryMatch], ranks: &[RankMatch], shared: bool) -> Option<(i32, String)> {
+    let as_pair = |r: &RankMatch| (r.rank, r.text.clone());
+    if ranks.len() == 1 && (shared || cats.iter().all(|k| ranks[0].end <= k.start)) {
+        return ranks.first().map(as_pair);
+    }
+    let owner = |r: &RankMatch| -> Option<usize> {
+        let after = cats.iter().position(|k| k.start >= r.end);
+        let before = cats.iter().rposition(|k| k.end <= r.start);
+        match (before, after) {
+            (_, Some(a)) if before.is_none_or(|b| b + 1 == a) && !cats[a..].is_empty() => {
+                // Rank between two categories: it opens the next one unless the next one already has its own rank before it.
+                let next_has_own = ranks.iter().any(|o| o.start > r.end && o.end <= cats[a].start);
+                if next_has_own { before } else { Some(a) }
+            }
+            (b, _) => b,
+        }
+    };
+    let me = cats.iter().position(|k| k.start == c.start && k.end == c.end)?;
+    ranks.iter().find(|r| owner(r) == Some(me)).map(as_pair)
+}
+
+/// Categories named earlier in the sentence that a passive clause carries over
+/// to a later recipient ("dalam kategori X ini di tingkat kementerian diraih A, ... oleh B").
+fn carried_categories(sent: &str, cats: &[CategoryMatch], slot_start: usize) -> Vec<CategoryMatch> {
+    let before: Vec<&CategoryMatch> = cats.iter().filter(|c| c.end <= slot_start).collect();
+    let Some(last) = before.last() else { return vec![] };
+    let between = &sent[last.end..slot_start];
+    if PASSIVE_WORD.is_match(between) {
+        vec![(*last).clone()]
+    } else {
+        vec![]
+    }
 }
 
 /// Edition of a sentence's award: a year after the programme's name, a year tied

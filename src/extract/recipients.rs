@@ -116,7 +116,8 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
         if hit.start < 3 && DATELINE_AFTER.is_match(after) {
             continue;
         }
-        if !explicit && name.len() > 3 && name.chars().all(|c| !c.is_lowercase()) && name.contains(' ') {
+        let shouting = name.len() > 4 && name.chars().all(|c| !c.is_lowercase());
+        if shouting && (DATELINE_AFTER.is_match(after) || name.contains(' ')) {
             continue;
         }
         let regions: Vec<_> = hit.entries.iter().filter_map(|e| gaz.region(*e)).collect();

@@ -25,6 +25,8 @@ struct CueDefs {
     person: Vec<String>,
     #[serde(default)]
     pronoun: Vec<String>,
+    #[serde(default)]
+    listing: Vec<String>,
 }
 
 /// One family of cues, compiled as a set (for "any") and one by one (for spans).
@@ -75,6 +77,8 @@ pub struct Triggers {
     pub person: Cues,
     /// Pronoun subjects that point to the article's recipient.
     pub pronoun: Cues,
+    /// Descriptions of the categories of a programme, not of a win.
+    pub listing: Cues,
 }
 
 impl Triggers {
@@ -91,6 +95,7 @@ impl Triggers {
             location: Cues::new(file, &c.location)?,
             person: Cues::new(file, &c.person)?,
             pronoun: Cues::new(file, &c.pronoun)?,
+            listing: Cues::new(file, &c.listing)?,
         })
     }
 }
