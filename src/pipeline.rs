@@ -220,23 +220,20 @@ fn now_ns() -> i64 {
 
 /// Reads and extracts one file for the state: hashes the bytes first, then
 /// extracts, then checks the file did not change meanwhile. A file that
-/// changed, could not be read or shares its id with another is stored with
-/// an empty hash, so the next run processes it again.
+/// changed, could not be read (I/O error) or shares its id with another is
+/// marked `retry`, so the next run processes it again.
 fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id: bool) -> (Entry, Vec<u8>, FileResult) {
     let hash = state::hash_file(&f.path).ok();
     let result = process_file(rules, f);
     let mtime_ns = f.mtime_ns as i64;
     let stable = state::stat(&f.path) == Some((f.size, mtime_ns));
-    let read_failed = result.errors.iter().any(|e| e.stage == "read");
-    let hash = match hash {
-        Some(h) if stable && !read_failed && !shared_id => h,
-        _ => String::new(),
-    };
+    let io_failed = result.errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
     let entry = Entry {
         path: f.rel_path.clone(),
         size: f.size,
         mtime_ns,
-        hash,
+        retry: hash.is_none() || !stable || io_failed || shared_id,
+        hash: hash.unwrap_or_default(),
         racy: mtime_ns >= run_start_ns.saturating_sub(state::RACY_WINDOW_NS),
     };
     let line = state::result_line(&result);
@@ -377,7 +374,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
                     },
                     Plan::Check(known, line) => {
                         let hash = state::hash_file(&f.path).ok();
-                        let parsed = if hash.as_deref() == Some(known.hash.as_str()) && !known.hash.is_empty() {
+                        let parsed = if known.reusable() && hash.as_deref() == Some(known.hash.as_str()) {
                             state::parse_result(cached.line(line))
                         } else {
                             None
@@ -390,7 +387,8 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
                                     path: f.rel_path.clone(),
                                     size: f.size,
                                     mtime_ns,
-                                    hash: if stable { known.hash.clone() } else { String::new() },
+                                    hash: known.hash.clone(),
+                                    retry: !stable,
                                     racy: mtime_ns >= run_start_ns.saturating_sub(state::RACY_WINDOW_NS),
                                 };
                                 Done { entry, line: Line::Cached(line), result, kind: Kind::Unchanged }

@@ -82,18 +82,27 @@ pub struct Entry {
     /// Modification time, ns since the epoch.
     #[serde(rename = "m")]
     pub mtime_ns: i64,
-    /// blake3 of the bytes; empty when the results must not be reused.
+    /// blake3 of the bytes; empty when unknown.
     #[serde(rename = "h")]
     pub hash: String,
+    /// The results must not be reused (the file changed while it was read,
+    /// or reading it failed): the next run extracts it again.
+    #[serde(rename = "x", default)]
+    pub retry: bool,
     /// Modified too close to the run that recorded it: hash before reuse.
     #[serde(rename = "r", default)]
     pub racy: bool,
 }
 
 impl Entry {
+    /// Whether the cached results may be reused when the bytes hash the same.
+    pub fn reusable(&self) -> bool {
+        !self.retry && !self.hash.is_empty()
+    }
+
     /// Whether size and mtime alone prove the bytes unchanged.
     pub fn trusted_by_stat(&self, size: u64, mtime_ns: i64) -> bool {
-        !self.racy && !self.hash.is_empty() && self.size == size && self.mtime_ns == mtime_ns && mtime_ns != 0
+        self.reusable() && !self.racy && self.size == size && self.mtime_ns == mtime_ns && mtime_ns != 0
     }
 }
 
