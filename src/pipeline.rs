@@ -10,6 +10,8 @@ use rayon::prelude::*;
 use std::io::IsTerminal;
 use crate::state::{self, Entry, StateError, Totals};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -185,9 +187,9 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, PipelineError> {
 /// What to do with one discovered file.
 enum Plan {
     /// Size and mtime match a trusted entry: reuse its cached line (by index).
-    Reuse(Entry, usize),
+    Reuse(Entry, usize, Option<FileResult>),
     /// Known file whose stat changed: reuse when the bytes hash the same.
-    Check(Entry, usize),
+    Check(Entry, usize, Option<FileResult>),
     /// Read and extract; the entry (if any) only classifies new/changed/unchanged.
     Process(Option<Entry>),
 }
@@ -257,10 +259,12 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     for t in output::TABLE_FILES {
         let _ = std::fs::remove_file(opts.out.join(format!(".{t}.tmp")));
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| PipelineError::Threads(e.to_string()))?;
+    let pool = Arc::new(
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.threads.unwrap_or(0))
+            .build()
+            .map_err(|e| PipelineError::Threads(e.to_string()))?,
+    );
 
     // The last completed run, and whether its results may be reused.
     let known = state::load_manifest(&opts.out);
@@ -275,6 +279,22 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         _ => None,
     };
 
+    // Read and parse the cached results in the background while the corpus is
+    // walked; dropped unused when nothing changed.
+    let cancel = Arc::new(AtomicBool::new(false));
+    let preload = known.as_ref().filter(|_| full_reason.is_none()).map(|m| {
+        let (out, rref, cancel, pool) = (opts.out.clone(), m.results_ref(), cancel.clone(), pool.clone());
+        std::thread::spawn(move || {
+            let cached = state::load_results(&out, &rref)?;
+            let parsed: Vec<Option<FileResult>> = pool.install(|| {
+                (0..cached.len())
+                    .into_par_iter()
+                    .map(|i| if cancel.load(Ordering::Relaxed) { None } else { state::parse_result(cached.line(i)) })
+                    .collect()
+            });
+            Some((cached, parsed))
+        })
+    });
     let discovery = ingest::discover(&opts.corpus);
     let files = &discovery.files;
     let empty = state::Manifest::default();
@@ -304,6 +324,10 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         && state::table_stamps(&opts.out, output::TABLE_FILES).as_ref() == Some(&known_m.tables)
     {
         let t = known_m.totals;
+        cancel.store(true, Ordering::Relaxed);
+        if let Some(p) = preload {
+            let _ = p.join();
+        }
         return Ok(RunSummary {
             articles: t.articles,
             mentions: t.mentions,
@@ -316,13 +340,14 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     }
 
     tracing::debug!("discovered at {:.3}s", started.elapsed().as_secs_f64());
-    let mut cached = state::Cached::default();
-    if full_reason.is_none() {
-        match state::load_results(&opts.out, known_m) {
-            Some(c) => cached = c,
-            None => full_reason = Some("state unreadable"),
+    let (cached, mut parsed) = match preload.map(|p| p.join()) {
+        Some(Ok(Some(loaded))) => loaded,
+        Some(_) => {
+            full_reason = Some("state unreadable");
+            Default::default()
         }
-    }
+        None => Default::default(),
+    };
     let plans: Vec<Plan> = files
         .iter()
         .map(|f| {
@@ -331,10 +356,11 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             let line = i.filter(|i| *i < cached.len());
             match (entry, line) {
                 (Some(e), Some(l)) if id_count[f.rel_path.as_str()] == 1 => {
+                    let r = parsed[l].take();
                     if e.trusted_by_stat(f.size, f.mtime_ns as i64) {
-                        Plan::Reuse(e, l)
+                        Plan::Reuse(e, l, r)
                     } else {
-                        Plan::Check(e, l)
+                        Plan::Check(e, l, r)
                     }
                 }
                 (e, _) => Plan::Process(e),
@@ -368,14 +394,14 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
                     Done { entry, line: Line::Fresh(line), result, kind }
                 };
                 let d = match plan {
-                    Plan::Reuse(entry, line) => match state::parse_result(cached.line(line)) {
+                    Plan::Reuse(entry, line, parsed) => match parsed {
                         Some(result) => Done { entry, line: Line::Cached(line), result, kind: Kind::Unchanged },
                         None => fresh(Some(&entry)),
                     },
-                    Plan::Check(known, line) => {
+                    Plan::Check(known, line, parsed) => {
                         let hash = state::hash_file(&f.path).ok();
                         let parsed = if known.reusable() && hash.as_deref() == Some(known.hash.as_str()) {
-                            state::parse_result(cached.line(line))
+                            parsed
                         } else {
                             None
                         };

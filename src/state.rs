@@ -304,14 +304,14 @@ pub fn par_hash(bytes: &[u8]) -> String {
 }
 
 /// The cached results of a manifest, if the results file is complete and matches it.
-pub fn load_results(out: &Path, m: &Manifest) -> Option<Cached> {
+pub fn load_results(out: &Path, m: &ResultsRef) -> Option<Cached> {
     let path = state_dir(out).join(&m.results);
     let buf = std::fs::read(&path).ok()?;
     if buf.len() as u64 != m.results_len || par_hash(&buf) != m.results_hash {
         tracing::warn!("ignoring state results {}: size or hash mismatch", path.display());
         return None;
     }
-    let mut lines = Vec::with_capacity(m.entries.len());
+    let mut lines = Vec::with_capacity(m.entries);
     let mut start = 0;
     for (i, b) in buf.iter().enumerate() {
         if *b == b'\n' {
@@ -319,7 +319,32 @@ pub fn load_results(out: &Path, m: &Manifest) -> Option<Cached> {
             start = i + 1;
         }
     }
-    (lines.len() == m.entries.len() && start == buf.len()).then_some(Cached { buf, lines })
+    (lines.len() == m.entries && start == buf.len()).then_some(Cached { buf, lines })
+}
+
+/// What [`load_results`] needs of a manifest.
+#[derive(Debug, Clone)]
+pub struct ResultsRef {
+    /// Results file name.
+    pub results: String,
+    /// Its size.
+    pub results_len: u64,
+    /// Its hash.
+    pub results_hash: String,
+    /// Number of entries (lines).
+    pub entries: usize,
+}
+
+impl Manifest {
+    /// The results file this manifest names.
+    pub fn results_ref(&self) -> ResultsRef {
+        ResultsRef {
+            results: self.results.clone(),
+            results_len: self.results_len,
+            results_hash: self.results_hash.clone(),
+            entries: self.entries.len(),
+        }
+    }
 }
 
 /// Parses one results line.
