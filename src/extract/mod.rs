@@ -138,12 +138,15 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         }
         let excluded: Vec<(usize, usize)> = programs.iter().map(|p| (p.start, p.end)).collect();
         let found = recipients::find(&rules.gazetteer, &rules.triggers, sent, &excluded);
-        let winning = rules.triggers.win.any(sent) || (s.list_item && list_open) || continues;
-
         // Categories and ranks of the sentence.
         let year_for_numbers = doc.edition_for(&program.name).or(doc.event_year());
         let cats = categories(rules, sent, &program, year_for_numbers);
         let ranks = rules.ranks.find_all(sent);
+        let winning = rules.triggers.win.any(sent)
+            || (s.list_item && list_open)
+            || continues
+            || (found.is_empty() && !cats.is_empty() && rules.triggers.pronoun.any(sent));
+
 
         if s.list_item && found.is_empty() {
             if let Some(c) = cats.first() {

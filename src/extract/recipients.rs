@@ -43,7 +43,7 @@ static NEXT_WORD: LazyLock<Regex> =
 static PREV_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\p{Lu}[\p{L}'’.-]*)\s+$").expect("static regex"));
 static AGENCY_PASSIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:diraih|oleh|kepada|bagi|yakni|yaitu|adalah|ialah|:|kementerian\s+diraih|non\s+kementerian)\s*$")
+    Regex::new(r"(?i)(?:diraih|diraih\s+oleh|yakni|yaitu|adalah|ialah|:|non\s+kementerian)\s*$")
         .expect("static regex")
 });
 static AGENCY_ACTIVE: LazyLock<Regex> = LazyLock::new(|| {
@@ -148,7 +148,7 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
                 }
                 continue;
             }
-            if next_is_name && !name.contains(' ') || (prev_is_name && !name.contains(' ')) {
+            if next_is_name && !name.contains(' ') || (prev_is_name && !name.contains(' ')) || cues.speaker.any(head(after, 40)) {
                 continue;
             }
         }

@@ -27,6 +27,8 @@ struct CueDefs {
     pronoun: Vec<String>,
     #[serde(default)]
     listing: Vec<String>,
+    #[serde(default)]
+    speaker: Vec<String>,
 }
 
 /// One family of cues, compiled as a set (for "any") and one by one (for spans).
@@ -79,6 +81,8 @@ pub struct Triggers {
     pub pronoun: Cues,
     /// Descriptions of the categories of a programme, not of a win.
     pub listing: Cues,
+    /// Words after a bare place name that make it a person's name.
+    pub speaker: Cues,
 }
 
 impl Triggers {
@@ -96,6 +100,7 @@ impl Triggers {
             person: Cues::new(file, &c.person)?,
             pronoun: Cues::new(file, &c.pronoun)?,
             listing: Cues::new(file, &c.listing)?,
+            speaker: Cues::new(file, &c.speaker)?,
         })
     }
 }
