@@ -68,6 +68,13 @@ static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
 });
 static PASSIVE_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(?:diraih|oleh|dimenangkan|diberikan\s+kepada|dianugerahkan\s+kepada)\b").expect("static regex"));
+static SAME_CATEGORY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bkategori\s+(?:yang\s+)?sama\b").expect("static regex"));
+static EXCEPT_BEFORE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:selain|kecuali)\s+(?:kategori\s+)?$").expect("static regex"));
+static NOT_A_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:yang\s+)?(?:sama|tersebut|ini|itu|lain|lainnya|berbeda|dan|penghargaan|yang)\b").expect("static regex")
+});
 static MASING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)masing-masing").expect("static regex"));
 
 /// One recipient group and the text that describes its award.
@@ -119,6 +126,10 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         }
         prev_mention = false;
         let mut trace = TraceLine { start: s.start, end: s.end, outcome: String::new(), fields: vec![] };
+        let inferred = if own_program.is_none() && current_program.is_none() { rules.programs.implied_by_categories(&rules.categories, sent) } else { None };
+        if inferred.is_some() {
+            current_program = inferred.clone();
+        }
         let Some(program) = own_program.clone().or_else(|| current_program.clone()) else {
             trace.outcome = "no programme named in or before the sentence".into();
             out.trace.push(trace);
@@ -229,6 +240,11 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                     }
                 } else if let Some((text, key)) = list_category.clone().filter(|_| s.list_item) {
                     vec![Some(CategoryMatch { key: key.unwrap_or_default(), text, start: 0, end: 0 })]
+                } else if SAME_CATEGORY.is_match(ctx) {
+                    let prev = candidates.iter().rev().find(|m| m.recipient == member.official && m.program == program.name);
+                    vec![prev.and_then(|m| {
+                        m.category.clone().map(|text| CategoryMatch { key: m.category_key.clone().unwrap_or_default(), text, start: 0, end: 0 })
+                    })]
                 } else {
                     vec![None]
                 };
@@ -347,6 +363,7 @@ fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i3
                 named.push(n);
             }
         }
+        named.retain(|c| !EXCEPT_BEFORE.is_match(&sent[..c.start]));
         named.sort_by_key(|c| c.start);
         return named;
     }
@@ -361,7 +378,7 @@ fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i3
     }
     if out.is_empty() && !def.level_category {
         for c in GENERIC_CATEGORY.captures_iter(sent) {
-            if let Some(m) = c.name("c") {
+            if let Some(m) = c.name("c").filter(|m| !NOT_A_CATEGORY.is_match(m.as_str())) {
                 out.push(CategoryMatch { key: String::new(), text: m.as_str().to_string(), start: m.start(), end: m.end() });
             }
         }
