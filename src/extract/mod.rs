@@ -64,7 +64,8 @@ static PREVIOUS_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\btahun\s+(?:sebelumnya|lalu|kemarin)|\bsebelumnya\s+pada\s+tahun").expect("static regex")
 });
 static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\W*(?:kemudian|lalu|selanjutnya)?\s*,?\s*(?:di\s?susul|diikuti)\b").expect("static regex")
+    Regex::new(r"(?i)^\W*(?:kemudian|lalu|selanjutnya)?\s*,?\s*(?:di\s?susul|diikuti)\b|\b(?:daerah|instansi|pemda|kabupaten/kota|penerima|pemenang)(?:nya)?\s+(?:itu|tersebut|ini)?\s*(?:adalah|yaitu|yakni|antara\s+lain|ialah)\b")
+        .expect("static regex")
 });
 static PASSIVE_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(?:diraih|oleh|dimenangkan|diberikan\s+kepada|dianugerahkan\s+kepada)\b").expect("static regex"));
@@ -172,6 +173,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             out.trace.push(trace);
             continue;
         }
+        prev_mention = true;
         let mut rule = if s.list_item { "list-item" } else { "sentence" };
         let pronoun_recipient;
         let found: Vec<Recipient> = if found.is_empty() {

@@ -36,7 +36,7 @@ static LEVEL_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(provinsi|pemprov|gubernur|kabupaten|pemkab|kab\.|bupati|kota|pemkot|wali\s*kota)\b").expect("static regex")
 });
 static DATELINE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?(?:[-–—|/]|,\s*[A-Z][\w.]+\s*[-–—])").expect("static regex")
+    Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?(?:[-–—|/]|,\s*[A-Z][\w. ]{0,30}?[-–—])").expect("static regex")
 });
 static NEXT_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s+(\p{Lu}[\p{L}'’-]*)").expect("static regex"));
