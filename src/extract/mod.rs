@@ -68,13 +68,13 @@ static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static PASSIVE_WORD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:diraih|oleh|dimenangkan|diberikan\s+kepada|dianugerahkan\s+kepada)\b").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:diraih|oleh|dimenangkan|diberikan\s+kepada|dianugerahkan\s+kepada|adalah|yakni|yaitu|antara\s+lain)\b").expect("static regex"));
 static SAME_CATEGORY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\bkategori\s+(?:yang\s+)?sama\b").expect("static regex"));
 static EXCEPT_BEFORE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(?:selain|kecuali)\s+(?:kategori\s+)?$").expect("static regex"));
 static NOT_A_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:yang\s+)?(?:sama|tersebut|ini|itu|lain|lainnya|berbeda|dan|penghargaan|yang)\b").expect("static regex")
+    Regex::new(r"(?i)^(?:yang\s+)?(?:sama|tersebut|ini|itu|lain|lainnya|berbeda|dan|penghargaan|yang|pemprov|pemkab|pemkot|pemda)\b").expect("static regex")
 });
 static MASING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)masing-masing").expect("static regex"));
 
@@ -315,6 +315,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         trace.outcome = "mention".into();
         out.trace.push(trace);
     }
+    share_predicates(rules, &mut candidates);
     out.mentions = dedupe(candidates);
     for m in &mut out.mentions {
         m.mention_id = mention_id(&m.article_id, m.start, m.end, &m.recipient, m.category_key.as_deref().or(m.category.as_deref()), m.rank);
@@ -475,6 +476,33 @@ fn sentence_edition(doc: &DocContext, sent: &str, program: &ProgramMatch, progra
         return base.map(|y| y - 1);
     }
     base
+}
+
+/// Programmes that award predicates (Zona Hijau, Nindya): when an article gives one
+/// predicate for a programme and edition, its rows without a category take it.
+fn share_predicates(rules: &Rules, rows: &mut [Mention]) {
+    let predicate_programs: Vec<&str> = rules
+        .programs
+        .programs
+        .iter()
+        .filter(|p| !p.category_terms.is_empty() && !p.bkn)
+        .map(|p| p.name.as_str())
+        .collect();
+    let mut shared: Vec<((String, Option<i32>), Option<String>)> = Vec::new();
+    for m in rows.iter().filter(|m| predicate_programs.contains(&m.program.as_str())) {
+        let Some(c) = &m.category else { continue };
+        let key = (m.program.clone(), m.edition);
+        match shared.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) if v.as_deref().map(str::to_lowercase) != Some(c.to_lowercase()) => *v = None,
+            Some(_) => {}
+            None => shared.push((key, Some(c.clone()))),
+        }
+    }
+    for m in rows.iter_mut().filter(|m| m.category.is_none()) {
+        if let Some((_, Some(c))) = shared.iter().find(|(k, _)| k.0 == m.program && k.1 == m.edition) {
+            m.category = Some(c.clone());
+        }
+    }
 }
 
 /// Keeps one row per distinct award: rows without a category give way to rows

@@ -107,6 +107,10 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
             None => (None, hit.start),
         };
         let explicit = prefix.is_some();
+        // "(Sumut)", "(Pemprov Kalteng)": a restatement of the name before it.
+        if sentence[..start].trim_end().ends_with('(') {
+            continue;
+        }
         if cues.location.any(tail(&sentence[..start], 40)) {
             continue;
         }
