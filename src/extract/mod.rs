@@ -201,7 +201,6 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
 
         let slots = slots(sent, &found);
         let edition = sentence_edition(&doc, sent, &program, &programs);
-        let date = doc.date_for(rules, si, edition, &program.name);
         let mut previous_last_rank: Option<i32> = None;
         for slot in &slots {
             let pick = |range: (usize, usize)| -> (Vec<CategoryMatch>, Vec<RankMatch>) {
@@ -228,6 +227,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                 sranks.first().map(|r| r.rank).or(if in_order && ctx.to_lowercase().contains("terbaik") { Some(1) } else { None })
             };
             for (mi, member) in slot.members.iter().enumerate() {
+                let date = doc.date_for(rules, text, si, edition, &program.name);
                 let member_rank = if slot.follows || in_order {
                     start_rank.map(|r| r + mi as i32)
                 } else {
