@@ -51,11 +51,11 @@ static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:\s*\([^)]*\))?\s*(?:,|;|,?\s*dan|,?\s*serta|&)?\s*(?:juga\s+)?$").expect("static regex")
 });
 static GROUP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:pemerintah\s+)?(?:provinsi\s+|kabupaten\s+|kota\s+)?(?:wilayah\s+\w+\s+)?tipe\s+(?:[ABC]\b|besar|kecil|sedang|provinsi\s+besar|provinsi\s+kecil)")
+    Regex::new(r"(?i)\b(?:pemerintah\s+)?(?:provinsi\s+|kabupaten\s+|kota\s+)?(?:wilayah\s+\w+\s+)?tipe\s+(?:[ABC]\b|besar|kecil|sedang|provinsi\s+besar|provinsi\s+kecil)|\b(?:kota|kabupaten)\s+(?:metropolitan|besar|sedang|kecil)\b")
         .expect("static regex")
 });
 static GENERIC_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>\p{L}[\p{L}/\-]*(?:\s+\p{L}[\p{L}/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d))")
+    Regex::new(r"(?i)\b(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>\p{L}[\p{L}/\-]*(?:\s+\p{L}[\p{L}/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d+)\b)")
         .expect("static regex")
 });
 static TIED_YEAR: LazyLock<Regex> =
@@ -106,6 +106,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     let main_recipient = main_recipient(rules, &doc, text);
     let mut candidates: Vec<Mention> = Vec::new();
     let mut prev_mention = false;
+    let mut aggregated: Vec<(String, String)> = Vec::new();
 
     for (si, s) in doc.sentences.iter().enumerate() {
         let sent = &text[s.start..s.end];
@@ -152,7 +153,11 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         let found = recipients::find(&rules.gazetteer, &rules.triggers, sent, &excluded);
         // Categories and ranks of the sentence.
         let year_for_numbers = doc.edition_for(&program.name).or(doc.event_year());
-        let cats = categories(rules, sent, &program, year_for_numbers);
+        let mut cats = categories(rules, sent, &program, year_for_numbers);
+        if let Some(l) = rules.triggers.listing.first(sent) {
+            // "terbagi dari tingkat Padapa, Wiwerda dan Wistara": definitions, not awards.
+            cats.retain(|c| c.end <= l.start());
+        }
         let ranks = rules.ranks.find_all(sent);
         let winning = rules.triggers.win.any(sent)
             || (s.list_item && list_open)
@@ -194,6 +199,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             found
         };
         if cats.is_empty() && rules.triggers.aggregate.any(sent) {
+            aggregated.extend(found.iter().map(|r| (r.official.clone(), program.name.clone())));
             trace.outcome = "aggregate without a category".into();
             out.trace.push(trace);
             continue;
@@ -243,7 +249,11 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                 } else if let Some((text, key)) = list_category.clone().filter(|_| s.list_item) {
                     vec![Some(CategoryMatch { key: key.unwrap_or_default(), text, start: 0, end: 0 })]
                 } else if SAME_CATEGORY.is_match(ctx) {
-                    let prev = candidates.iter().rev().find(|m| m.recipient == member.official && m.program == program.name);
+                    let prev = candidates
+                        .iter()
+                        .rev()
+                        .find(|m| m.recipient == member.official && m.program == program.name)
+                        .or_else(|| candidates.iter().rev().find(|m| m.program == program.name && m.category.is_some()));
                     vec![prev.and_then(|m| {
                         m.category.clone().map(|text| CategoryMatch { key: m.category_key.clone().unwrap_or_default(), text, start: 0, end: 0 })
                     })]
@@ -306,7 +316,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                         evidence: sent.to_string(),
                         start: s.start as i64,
                         end: s.end as i64,
-                        rule: rule.to_string(),
+                        rule: if slot.members.len() > 1 && rule == "sentence" { "winners-list".to_string() } else { rule.to_string() },
                     });
                 }
             }
@@ -316,6 +326,14 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         out.trace.push(trace);
     }
     share_predicates(rules, &mut candidates);
+    // A body the article only credits with a count of awards ("memboyong tiga
+    // penghargaan") gets no row of its own without a category.
+    candidates.retain(|m| {
+        m.category.is_some()
+            || m.rule == "winners-list"
+            || m.rule == "list-item"
+            || !aggregated.iter().any(|(r, p)| *r == m.recipient && *p == m.program)
+    });
     out.mentions = dedupe(candidates);
     for m in &mut out.mentions {
         m.mention_id = mention_id(&m.article_id, m.start, m.end, &m.recipient, m.category_key.as_deref().or(m.category.as_deref()), m.rank);
@@ -381,7 +399,7 @@ fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i3
     }
     if out.is_empty() && !def.level_category {
         for c in GENERIC_CATEGORY.captures_iter(sent) {
-            if let Some(m) = c.name("c").filter(|m| !NOT_A_CATEGORY.is_match(m.as_str())) {
+            if let Some(m) = c.name("c").filter(|m| !NOT_A_CATEGORY.is_match(m.as_str()) && !GROUP.is_match(m.as_str())) {
                 out.push(CategoryMatch { key: String::new(), text: m.as_str().to_string(), start: m.start(), end: m.end() });
             }
         }
