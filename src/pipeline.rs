@@ -89,16 +89,7 @@ pub enum PipelineError {
     Threads(String),
 }
 
-/// Everything one file gave after extraction.
-#[derive(Debug, Default)]
-pub struct FileResult {
-    /// Articles rows.
-    pub articles: Vec<ArticleRow>,
-    /// Mentions.
-    pub mentions: Vec<Mention>,
-    /// Errors.
-    pub errors: Vec<ErrorRow>,
-}
+pub use crate::state::FileResult;
 
 /// Reads and extracts one file. Never panics on bad input: a panic inside
 /// the readers or extractor becomes an error row.
