@@ -11,3 +11,4 @@ pub mod normalize;
 pub mod output;
 pub mod pipeline;
 pub mod rules;
+pub mod state;

@@ -35,6 +35,10 @@ enum Command {
         /// Write into an output folder that holds other files.
         #[arg(long)]
         force: bool,
+        /// Re-read and re-extract every file instead of reusing the results
+        /// of files unchanged since the last run into the same --out.
+        #[arg(long)]
+        full: bool,
     },
     /// Explain the extraction of one file: every field with its rule, every rejected sentence.
     Explain {
@@ -81,9 +85,10 @@ fn main() -> ExitCode {
 fn real_main() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { corpus, out, rules, threads, strict, force } => {
+        Command::Run { corpus, out, rules, threads, strict, force, full } => {
             let opts = pipeline::RunOptions { corpus, out, rules_dir: rules, threads, progress: true, force };
-            let summary = pipeline::run(&opts)?;
+            let mode = if full { pipeline::Mode::Full } else { pipeline::Mode::Incremental };
+            let summary = pipeline::run_with(&opts, mode)?;
             println!("{summary}");
             if strict && summary.errors > 0 {
                 return Ok(ExitCode::from(1));

@@ -8,6 +8,8 @@ use crate::rules::{RuleError, Rules};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::io::IsTerminal;
+use crate::state::{self, Entry, StateError, Totals};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -43,6 +45,16 @@ pub struct RunSummary {
     pub errors: usize,
     /// Files skipped for their extension.
     pub skipped: usize,
+    /// Files not in the last run's state.
+    pub new: usize,
+    /// Files whose bytes changed since the last run.
+    pub changed: usize,
+    /// Files whose bytes did not change.
+    pub unchanged: usize,
+    /// Files of the last run that are gone.
+    pub deleted: usize,
+    /// Why every file was extracted again (`--full`, no state, rules changed), if so.
+    pub full_reason: Option<String>,
     /// Wall time.
     pub elapsed: Duration,
 }
@@ -51,13 +63,13 @@ impl std::fmt::Display for RunSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} articles, {} mentions, {} errors, {} skipped in {:.2}s",
-            self.articles,
-            self.mentions,
-            self.errors,
-            self.skipped,
-            self.elapsed.as_secs_f64()
-        )
+            "{} articles, {} mentions, {} errors, {} skipped; files: {} new, {} changed, {} unchanged, {} deleted",
+            self.articles, self.mentions, self.errors, self.skipped, self.new, self.changed, self.unchanged, self.deleted,
+        )?;
+        if let Some(r) = &self.full_reason {
+            write!(f, " (all extracted: {r})")?;
+        }
+        write!(f, " in {:.2}s", self.elapsed.as_secs_f64())
     }
 }
 
@@ -84,6 +96,9 @@ pub enum PipelineError {
     /// Tables failed to write.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// The incremental state is locked by another run or cannot be written.
+    #[error(transparent)]
+    State(#[from] StateError),
     /// The thread pool could not start.
     #[error("thread pool: {0}")]
     Threads(String),
@@ -152,22 +167,184 @@ pub fn prepare_output(out: &Path, force: bool) -> Result<(), PipelineError> {
     Ok(())
 }
 
-/// Runs the whole batch.
+/// How a run uses the state of earlier runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Reuse the cached results of files whose bytes did not change.
+    #[default]
+    Incremental,
+    /// Re-read and re-extract every file.
+    Full,
+}
+
+/// Runs the batch incrementally: see [`run_with`].
 pub fn run(opts: &RunOptions) -> Result<RunSummary, PipelineError> {
+    run_with(opts, Mode::Incremental)
+}
+
+/// What to do with one discovered file.
+enum Plan {
+    /// Size and mtime match a trusted entry: reuse its cached line (by index).
+    Reuse(Entry, usize),
+    /// Known file whose stat changed: reuse when the bytes hash the same.
+    Check(Entry, usize),
+    /// Read and extract; the entry (if any) only classifies new/changed/unchanged.
+    Process(Option<Entry>),
+}
+
+/// Whether a file was new, changed or unchanged since the last run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    New,
+    Changed,
+    Unchanged,
+}
+
+/// A results line: still in the cached results file, or freshly made.
+enum Line {
+    Cached(usize),
+    Fresh(Vec<u8>),
+}
+
+/// One file after this run.
+struct Done {
+    entry: Entry,
+    line: Line,
+    result: FileResult,
+    kind: Kind,
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i64).unwrap_or(0)
+}
+
+/// Reads and extracts one file for the state: hashes the bytes first, then
+/// extracts, then checks the file did not change meanwhile. A file that
+/// changed, could not be read (I/O error) or shares its id with another is
+/// marked `retry`, so the next run processes it again.
+fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id: bool) -> (Entry, Vec<u8>, FileResult) {
+    let hash = state::hash_file(&f.path).ok();
+    let result = process_file(rules, f);
+    let mtime_ns = f.mtime_ns as i64;
+    let stable = state::stat(&f.path) == Some((f.size, mtime_ns));
+    let io_failed = result.errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
+    let entry = Entry {
+        path: f.rel_path.clone(),
+        size: f.size,
+        mtime_ns,
+        retry: hash.is_none() || !stable || io_failed || shared_id,
+        hash: hash.unwrap_or_default(),
+        racy: mtime_ns >= run_start_ns.saturating_sub(state::RACY_WINDOW_NS),
+    };
+    let line = state::result_line(&result);
+    (entry, line, result)
+}
+
+/// Runs the whole batch. In [`Mode::Incremental`] it reuses the results cached
+/// in `<out>/.anugerah-state/` for files whose size and mtime (or else bytes)
+/// did not change, as long as rules and tool build are the same; the tables
+/// are always those a full run would write.
+pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineError> {
     let started = Instant::now();
+    let run_start_ns = now_ns();
     if !opts.corpus.is_dir() {
         return Err(PipelineError::MissingCorpus(opts.corpus.clone()));
     }
     let rules = Rules::load(opts.rules_dir.as_deref())?;
+    tracing::debug!("rules loaded at {:.3}s", started.elapsed().as_secs_f64());
     prepare_output(&opts.out, opts.force)?;
+    let _lock = state::lock(&opts.out)?;
+    for t in output::TABLE_FILES {
+        let _ = std::fs::remove_file(opts.out.join(format!(".{t}.tmp")));
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.unwrap_or(0))
         .build()
         .map_err(|e| PipelineError::Threads(e.to_string()))?;
 
+    // The last completed run, and whether its results may be reused.
+    let known = state::load_manifest(&opts.out);
+    state::cleanup(&opts.out, known.as_ref().map(|m| m.results.as_str()));
+    tracing::debug!("manifest loaded at {:.3}s", started.elapsed().as_secs_f64());
+    let exe = state::exe_stamp(known.as_ref().map(|m| &m.exe));
+    let fingerprint = state::fingerprint(&rules.fingerprint, &exe);
+    let mut full_reason = match (&known, mode) {
+        (_, Mode::Full) => Some("--full"),
+        (None, _) => Some("no previous state"),
+        (Some(m), _) if m.fingerprint != fingerprint => Some("rules or tool changed"),
+        _ => None,
+    };
+
     let discovery = ingest::discover(&opts.corpus);
+    let files = &discovery.files;
+    let empty = state::Manifest::default();
+    let known_m = known.as_ref().unwrap_or(&empty);
+    let by_path: HashMap<&str, usize> = known_m.entries.iter().enumerate().map(|(i, e)| (e.path.as_str(), i)).collect();
+    let mut id_count: HashMap<&str, usize> = HashMap::new();
+    for f in files {
+        *id_count.entry(f.rel_path.as_str()).or_default() += 1;
+    }
+    let mut seen = vec![false; known_m.entries.len()];
+    for f in files {
+        if let Some(&i) = by_path.get(f.rel_path.as_str()) {
+            seen[i] = true;
+        }
+    }
+    let deleted = seen.iter().filter(|s| !**s).count();
+    let trusted = |f: &SourceFile| -> Option<usize> {
+        let i = *by_path.get(f.rel_path.as_str())?;
+        known_m.entries[i].trusted_by_stat(f.size, f.mtime_ns as i64).then_some(i)
+    };
+
+    // Nothing changed and the tables are those the state describes: done.
+    if full_reason.is_none()
+        && deleted == 0
+        && known_m.walk_errors == discovery.errors
+        && files.iter().all(|f| id_count[f.rel_path.as_str()] == 1 && trusted(f).is_some())
+        && state::table_stamps(&opts.out, output::TABLE_FILES).as_ref() == Some(&known_m.tables)
+    {
+        let t = known_m.totals;
+        return Ok(RunSummary {
+            articles: t.articles,
+            mentions: t.mentions,
+            errors: t.errors,
+            skipped: discovery.skipped,
+            unchanged: files.len(),
+            elapsed: started.elapsed(),
+            ..Default::default()
+        });
+    }
+
+    tracing::debug!("discovered at {:.3}s", started.elapsed().as_secs_f64());
+    let mut cached = state::Cached::default();
+    if full_reason.is_none() {
+        match state::load_results(&opts.out, known_m) {
+            Some(c) => cached = c,
+            None => full_reason = Some("state unreadable"),
+        }
+    }
+    let plans: Vec<Plan> = files
+        .iter()
+        .map(|f| {
+            let i = by_path.get(f.rel_path.as_str()).copied();
+            let entry = i.map(|i| known_m.entries[i].clone());
+            let line = i.filter(|i| *i < cached.len());
+            match (entry, line) {
+                (Some(e), Some(l)) if id_count[f.rel_path.as_str()] == 1 => {
+                    if e.trusted_by_stat(f.size, f.mtime_ns as i64) {
+                        Plan::Reuse(e, l)
+                    } else {
+                        Plan::Check(e, l)
+                    }
+                }
+                (e, _) => Plan::Process(e),
+            }
+        })
+        .collect();
+    tracing::debug!("results loaded at {:.3}s", started.elapsed().as_secs_f64());
+
     let bar = if opts.progress && std::io::stderr().is_terminal() {
-        let b = ProgressBar::new(discovery.files.len() as u64);
+        let b = ProgressBar::new(files.len() as u64);
         if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed_precise} eta {eta}") {
             b.set_style(style);
         }
@@ -175,34 +352,122 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, PipelineError> {
     } else {
         ProgressBar::hidden()
     };
-    let results: Vec<FileResult> = pool.install(|| {
-        discovery
-            .files
+    let done: Vec<Done> = pool.install(|| {
+        files
             .par_iter()
-            .map(|f| {
-                let r = process_file(&rules, f);
+            .zip(plans.into_par_iter())
+            .map(|(f, plan)| {
+                let shared_id = id_count[f.rel_path.as_str()] > 1;
+                let fresh = |known: Option<&Entry>| {
+                    let (entry, line, result) = process_for_state(&rules, f, run_start_ns, shared_id);
+                    let kind = match known {
+                        None => Kind::New,
+                        Some(k) if !k.hash.is_empty() && k.hash == entry.hash => Kind::Unchanged,
+                        Some(_) => Kind::Changed,
+                    };
+                    Done { entry, line: Line::Fresh(line), result, kind }
+                };
+                let d = match plan {
+                    Plan::Reuse(entry, line) => match state::parse_result(cached.line(line)) {
+                        Some(result) => Done { entry, line: Line::Cached(line), result, kind: Kind::Unchanged },
+                        None => fresh(Some(&entry)),
+                    },
+                    Plan::Check(known, line) => {
+                        let hash = state::hash_file(&f.path).ok();
+                        let parsed = if known.reusable() && hash.as_deref() == Some(known.hash.as_str()) {
+                            state::parse_result(cached.line(line))
+                        } else {
+                            None
+                        };
+                        match parsed {
+                            Some(result) => {
+                                let mtime_ns = f.mtime_ns as i64;
+                                let stable = state::stat(&f.path) == Some((f.size, mtime_ns));
+                                let entry = Entry {
+                                    path: f.rel_path.clone(),
+                                    size: f.size,
+                                    mtime_ns,
+                                    hash: known.hash.clone(),
+                                    retry: !stable,
+                                    racy: mtime_ns >= run_start_ns.saturating_sub(state::RACY_WINDOW_NS),
+                                };
+                                Done { entry, line: Line::Cached(line), result, kind: Kind::Unchanged }
+                            }
+                            None => fresh(Some(&known)),
+                        }
+                    }
+                    Plan::Process(known) => fresh(known.as_ref()),
+                };
                 bar.inc(1);
-                r
+                d
             })
             .collect()
     });
     bar.finish_and_clear();
 
+    tracing::debug!("files processed at {:.3}s", started.elapsed().as_secs_f64());
+    let count = |k: Kind| done.iter().filter(|d| d.kind == k).count();
+    let (new, changed, unchanged) = (count(Kind::New), count(Kind::Changed), count(Kind::Unchanged));
     let mut articles = Vec::new();
     let mut mentions = Vec::new();
-    let mut errors = discovery.errors;
-    for r in results {
-        articles.extend(r.articles);
-        mentions.extend(r.mentions);
-        errors.extend(r.errors);
+    let mut errors = discovery.errors.clone();
+    let mut entries = Vec::with_capacity(done.len());
+    let mut buf = Vec::with_capacity(cached.buf_len() + 4096);
+    for d in done {
+        articles.extend(d.result.articles);
+        mentions.extend(d.result.mentions);
+        errors.extend(d.result.errors);
+        entries.push(d.entry);
+        match d.line {
+            Line::Cached(i) => buf.extend_from_slice(cached.line(i)),
+            Line::Fresh(l) => buf.extend_from_slice(&l),
+        }
+        buf.push(b'\n');
     }
+    drop(cached);
     sort_tables(&mut articles, &mut mentions, &mut errors);
-    output::write_tables(&opts.out, &mentions, &articles, &errors)?;
+    tracing::debug!("tables assembled at {:.3}s", started.elapsed().as_secs_f64());
+
+    // The results file and the tables are written side by side; the manifest
+    // that names them comes last.
+    let generation = known.as_ref().map_or(0, |m| m.generation) + 1;
+    let (results, tables) = std::thread::scope(|s| {
+        let results = s.spawn(|| state::write_results(&opts.out, generation, &buf));
+        let tables = output::write_tables(&opts.out, &mentions, &articles, &errors);
+        (results.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), tables)
+    });
+    tables?;
+    let (results, results_len, results_hash) = results?;
+    state::sync_dir(&opts.out);
+    tracing::debug!("tables written at {:.3}s", started.elapsed().as_secs_f64());
+
+    let totals = Totals { articles: articles.len(), mentions: mentions.len(), errors: errors.len() };
+    drop((articles, mentions, errors, buf));
+    let manifest = state::Manifest {
+        fingerprint,
+        generation,
+        exe,
+        results,
+        results_len,
+        results_hash,
+        tables: state::table_stamps(&opts.out, output::TABLE_FILES).unwrap_or_default(),
+        walk_errors: discovery.errors,
+        totals,
+        entries,
+        ..Default::default()
+    };
+    state::write_manifest(&opts.out, manifest)?;
+    tracing::debug!("state written at {:.3}s", started.elapsed().as_secs_f64());
     Ok(RunSummary {
-        articles: articles.len(),
-        mentions: mentions.len(),
-        errors: errors.len(),
+        articles: totals.articles,
+        mentions: totals.mentions,
+        errors: totals.errors,
         skipped: discovery.skipped,
+        new,
+        changed,
+        unchanged,
+        deleted,
+        full_reason: full_reason.map(str::to_string),
         elapsed: started.elapsed(),
     })
 }

@@ -131,10 +131,10 @@ fn parse_record(file: &SourceFile, line_no: usize, bytes: &[u8]) -> Result<Artic
     };
     let body = field(&["text", "content", "body"])?
         .ok_or_else(|| (article_id.clone(), IngestError::Record(format!("line {line_no}: no `text` field"))))?;
-    let title = field(&["title"])?.map(|t| t.trim().to_string()).filter(|t| !t.is_empty());
-    let url = field(&["url"])?.filter(|u| !u.trim().is_empty());
+    let title = field(&["title"])?.map(|t| clean_text(&t).trim().to_string()).filter(|t| !t.is_empty());
+    let url = field(&["url"])?.map(|u| clean_text(&u).trim().to_string()).filter(|u| !u.is_empty());
     let published = field(&["published", "date"])?.and_then(|d| super::html::iso_date_prefix(&d));
-    let body = body.replace("\r\n", "\n").replace('\0', "");
+    let body = clean_text(&body);
     let text = match &title {
         Some(t) if !body.trim_start().starts_with(t.as_str()) => format!("{t}\n{body}"),
         _ => body,
@@ -149,6 +149,15 @@ fn parse_record(file: &SourceFile, line_no: usize, bytes: &[u8]) -> Result<Artic
         text,
         decode_note: decoded.note,
     })
+}
+
+/// JSON string escapes can carry what the decoder removes from files:
+/// NUL characters and CR line endings. Remove them here too.
+fn clean_text(s: &str) -> String {
+    if !s.contains(['\0', '\r']) {
+        return s.to_string();
+    }
+    s.replace('\0', "").replace("\r\n", "\n").replace('\r', "\n")
 }
 
 fn json_type(v: &Value) -> &'static str {
@@ -205,6 +214,16 @@ mod tests {
         assert_eq!(out.errors[0].article_id.as_deref(), Some("d/a.jsonl#2"));
         assert!(out.errors[1].message.contains("should be a string"));
         assert!(out.errors[2].message.contains("not a JSON object"));
+    }
+
+    #[test]
+    fn escaped_nul_and_cr_are_cleaned_in_every_field() {
+        let out = read("{\"id\":\"a\",\"title\":\"\\u0000Judul\\r\",\"url\":\"\\u0000\",\"text\":\"satu\\rdua\\r\\ntiga\\u0000\"}\n");
+        assert_eq!(out.errors, vec![]);
+        let a = &out.articles[0];
+        assert_eq!(a.title.as_deref(), Some("Judul"));
+        assert_eq!(a.url, None);
+        assert_eq!(a.text, "Judul\nsatu\ndua\ntiga");
     }
 
     #[test]

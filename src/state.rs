@@ -1,0 +1,412 @@
+//! State of incremental runs, kept in `<out>/.anugerah-state/` beside the tables.
+//!
+//! Layout:
+//! - `lock`: an advisory lock (`flock`) held for the whole run; the kernel
+//!   drops it when the process dies, so a killed run never blocks the next.
+//! - `manifest.json`: fingerprint of rules + tool build, one entry per source
+//!   file (relative path, size, mtime, blake3 of the bytes), stamps of the
+//!   tables last written, and the name and hash of the results file.
+//! - `results-<generation>.jsonl`: the extraction results of each file, one
+//!   JSON line per manifest entry, in manifest order.
+//!
+//! Every file is written to a temporary name, fsynced and renamed; the manifest
+//! is renamed last and names its results file, so the manifest on disk always
+//! describes a complete results file. Tables are written before the manifest:
+//! a run killed in between leaves the old manifest, whose table stamps no longer
+//! match, and the next run rewrites the tables.
+
+use crate::model::{ArticleRow, ErrorRow, Mention};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Folder inside `--out` that holds the state.
+pub const STATE_DIR: &str = ".anugerah-state";
+/// Version of the state layout; a different one is ignored (full run).
+pub const STATE_FORMAT: u32 = 1;
+/// Files modified less than this before a run started are hashed again on the
+/// next run even when size and mtime match (mtime granularity, "racy" files).
+pub const RACY_WINDOW_NS: i64 = 3_000_000_000;
+
+const MANIFEST: &str = "manifest.json";
+const LOCK: &str = "lock";
+
+/// A state problem that stops the run.
+#[derive(Debug, Error)]
+pub enum StateError {
+    /// Another run holds the lock.
+    #[error("another anugerah run is writing {out} ({holder}); wait for it to finish")]
+    Locked {
+        /// Output folder.
+        out: PathBuf,
+        /// Who holds it, as written in the lock file.
+        holder: String,
+    },
+    /// File system error.
+    #[error("{path}: {source}")]
+    Io {
+        /// Path concerned.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
+    move |source| StateError::Io { path: path.to_path_buf(), source }
+}
+
+/// Everything one source file gave after extraction: what the state caches.
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileResult {
+    /// Articles rows.
+    pub articles: Vec<ArticleRow>,
+    /// Mentions.
+    pub mentions: Vec<Mention>,
+    /// Errors.
+    pub errors: Vec<ErrorRow>,
+}
+
+/// One source file as last seen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Path relative to the corpus root.
+    #[serde(rename = "p")]
+    pub path: String,
+    /// Size in bytes.
+    #[serde(rename = "s")]
+    pub size: u64,
+    /// Modification time, ns since the epoch.
+    #[serde(rename = "m")]
+    pub mtime_ns: i64,
+    /// blake3 of the bytes; empty when unknown.
+    #[serde(rename = "h")]
+    pub hash: String,
+    /// The results must not be reused (the file changed while it was read,
+    /// or reading it failed): the next run extracts it again.
+    #[serde(rename = "x", default)]
+    pub retry: bool,
+    /// Modified too close to the run that recorded it: hash before reuse.
+    #[serde(rename = "r", default)]
+    pub racy: bool,
+}
+
+impl Entry {
+    /// Whether the cached results may be reused when the bytes hash the same.
+    pub fn reusable(&self) -> bool {
+        !self.retry && !self.hash.is_empty()
+    }
+
+    /// Whether size and mtime alone prove the bytes unchanged.
+    pub fn trusted_by_stat(&self, size: u64, mtime_ns: i64) -> bool {
+        self.reusable() && !self.racy && self.size == size && self.mtime_ns == mtime_ns && mtime_ns != 0
+    }
+}
+
+/// Size and hash of a table file as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    /// File name.
+    pub name: String,
+    /// Size.
+    pub len: u64,
+    /// blake3.
+    pub hash: String,
+}
+
+/// Identity of the running executable; its hash is reused while size and mtime hold.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ExeStamp {
+    /// Path of the executable.
+    pub path: String,
+    /// Size.
+    pub size: u64,
+    /// mtime, ns.
+    pub mtime_ns: i64,
+    /// blake3 of the bytes.
+    pub hash: String,
+}
+
+/// Row counts of the tables last written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Totals {
+    /// Articles rows.
+    pub articles: usize,
+    /// Mentions rows.
+    pub mentions: usize,
+    /// Errors rows.
+    pub errors: usize,
+}
+
+/// The manifest: what the last completed run saw and wrote.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`STATE_FORMAT`].
+    pub format: u32,
+    /// Rules + tool build fingerprint the results were made with.
+    pub fingerprint: String,
+    /// Run counter; names the results file.
+    pub generation: u64,
+    /// The executable of the run.
+    pub exe: ExeStamp,
+    /// Results file name.
+    pub results: String,
+    /// Its size.
+    pub results_len: u64,
+    /// Its blake3.
+    pub results_hash: String,
+    /// Table files written.
+    pub tables: Vec<Stamp>,
+    /// Error rows of the corpus walk.
+    pub walk_errors: Vec<ErrorRow>,
+    /// Row counts.
+    pub totals: Totals,
+    /// Source files, sorted by path, one results line each.
+    pub entries: Vec<Entry>,
+}
+
+/// Path of the state folder of `out`.
+pub fn state_dir(out: &Path) -> PathBuf {
+    out.join(STATE_DIR)
+}
+
+/// The held lock on an output folder; released on drop or process death.
+#[derive(Debug)]
+pub struct OutputLock {
+    _file: File,
+}
+
+/// Takes the run lock of `out` (creating the state folder), or says who holds it.
+pub fn lock(out: &Path) -> Result<OutputLock, StateError> {
+    let dir = state_dir(out);
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let path = dir.join(LOCK);
+    let mut file = std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path).map_err(io(&path))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let holder = if holder.is_empty() { "lock held".to_string() } else { format!("lock held by {holder}") };
+            return Err(StateError::Locked { out: out.to_path_buf(), holder });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(io(&path)(e)),
+    }
+    let note = format!("process {} since {}", std::process::id(), chrono::Local::now().format("%Y-%m-%d %H:%M:%S"));
+    file.set_len(0).map_err(io(&path))?;
+    file.write_all(note.as_bytes()).map_err(io(&path))?;
+    Ok(OutputLock { _file: file })
+}
+
+/// Size and mtime of a file, mtime in ns (0 when unknown).
+pub fn stat(path: &Path) -> Option<(u64, i64)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.len(), crate::ingest::mtime_nanos(&m) as i64))
+}
+
+/// blake3 of a file's bytes.
+pub fn hash_file(path: &Path) -> std::io::Result<String> {
+    let mut f = File::open(path)?;
+    let mut h = blake3::Hasher::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().to_hex().to_string())
+}
+
+/// Identity of the running executable, reusing `prev`'s hash when size and mtime match.
+/// Without a readable executable the hash is a fresh nonce, so nothing is reused.
+pub fn exe_stamp(prev: Option<&ExeStamp>) -> ExeStamp {
+    let nonce = || ExeStamp { hash: format!("unknown-{}-{:?}", std::process::id(), std::time::SystemTime::now()), ..Default::default() };
+    let Ok(path) = std::env::current_exe() else { return nonce() };
+    let Some((size, mtime_ns)) = stat(&path) else { return nonce() };
+    let path_s = path.to_string_lossy().into_owned();
+    if let Some(p) = prev {
+        if p.path == path_s && p.size == size && p.mtime_ns == mtime_ns && mtime_ns != 0 && !p.hash.is_empty() {
+            return p.clone();
+        }
+    }
+    match hash_file(&path) {
+        Ok(hash) => ExeStamp { path: path_s, size, mtime_ns, hash },
+        Err(_) => nonce(),
+    }
+}
+
+/// Fingerprint of rules, tool build and state format.
+pub fn fingerprint(rules_fingerprint: &str, exe: &ExeStamp) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(format!("state {STATE_FORMAT}\nrules {rules_fingerprint}\nexe {}\n", exe.hash).as_bytes());
+    h.finalize().to_hex().to_string()
+}
+
+/// The manifest of `out`, if one is there and readable in this format.
+pub fn load_manifest(out: &Path) -> Option<Manifest> {
+    let path = state_dir(out).join(MANIFEST);
+    let bytes = std::fs::read(&path).ok()?;
+    match serde_json::from_slice::<Manifest>(&bytes) {
+        Ok(m) if m.format == STATE_FORMAT => Some(m),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!("ignoring unreadable state {}: {e}", path.display());
+            None
+        }
+    }
+}
+
+/// The results file of a manifest: one JSON line per entry.
+#[derive(Debug, Default)]
+pub struct Cached {
+    buf: Vec<u8>,
+    lines: Vec<(usize, usize)>,
+}
+
+impl Cached {
+    /// Raw JSON line of entry `i` (no newline).
+    pub fn line(&self, i: usize) -> &[u8] {
+        let (a, b) = self.lines[i];
+        &self.buf[a..b]
+    }
+
+    /// Number of lines.
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Size of the results file.
+    pub fn buf_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Whether there are no lines.
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+}
+
+/// blake3 of 1 MiB chunks in parallel, then of the chunk hashes.
+pub fn par_hash(bytes: &[u8]) -> String {
+    let parts: Vec<[u8; 32]> = bytes.par_chunks(1 << 20).map(|c| *blake3::hash(c).as_bytes()).collect();
+    let mut h = blake3::Hasher::new();
+    h.update(&(bytes.len() as u64).to_le_bytes());
+    for p in parts {
+        h.update(&p);
+    }
+    h.finalize().to_hex().to_string()
+}
+
+/// The cached results of a manifest, if the results file is complete and matches it.
+pub fn load_results(out: &Path, m: &Manifest) -> Option<Cached> {
+    let path = state_dir(out).join(&m.results);
+    let buf = std::fs::read(&path).ok()?;
+    if buf.len() as u64 != m.results_len || par_hash(&buf) != m.results_hash {
+        tracing::warn!("ignoring state results {}: size or hash mismatch", path.display());
+        return None;
+    }
+    let mut lines = Vec::with_capacity(m.entries.len());
+    let mut start = 0;
+    for (i, b) in buf.iter().enumerate() {
+        if *b == b'\n' {
+            lines.push((start, i));
+            start = i + 1;
+        }
+    }
+    (lines.len() == m.entries.len() && start == buf.len()).then_some(Cached { buf, lines })
+}
+
+/// Parses one results line.
+pub fn parse_result(line: &[u8]) -> Option<FileResult> {
+    serde_json::from_slice(line).ok()
+}
+
+/// Serializes one results line (no newline).
+pub fn result_line(r: &FileResult) -> Vec<u8> {
+    serde_json::to_vec(r).expect("results serialize")
+}
+
+/// Stamp of a table file: size and identity (inode, mtime) on Unix, else a hash.
+fn stamp(path: &Path, name: &str) -> Option<Stamp> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let hash = {
+        use std::os::unix::fs::MetadataExt;
+        format!("dev {} ino {} mtime {}.{} ctime {}.{}", meta.dev(), meta.ino(), meta.mtime(), meta.mtime_nsec(), meta.ctime(), meta.ctime_nsec())
+    };
+    #[cfg(not(unix))]
+    let hash = hash_file(path).ok()?;
+    Some(Stamp { name: name.to_string(), len: meta.len(), hash })
+}
+
+/// Stamps of the table files in `out`, `None` when one is missing.
+pub fn table_stamps(out: &Path, names: &[&str]) -> Option<Vec<Stamp>> {
+    names.iter().map(|n| stamp(&out.join(n), n)).collect()
+}
+
+/// Writes `bytes` to `path` atomically: temporary file, fsync, rename, fsync of the folder.
+pub fn write_atomic(path: &Path, chunks: &[&[u8]]) -> Result<(), StateError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+    {
+        let f = File::create(&tmp).map_err(io(&tmp))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
+        for c in chunks {
+            w.write_all(c).map_err(io(&tmp))?;
+        }
+        w.flush().map_err(io(&tmp))?;
+        w.get_ref().sync_all().map_err(io(&tmp))?;
+    }
+    std::fs::rename(&tmp, path).map_err(io(path))?;
+    sync_dir(dir);
+    Ok(())
+}
+
+/// fsync of a folder so renames in it survive a power loss (best effort).
+pub fn sync_dir(dir: &Path) {
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Writes the results file of `generation` (one line per entry, newline-terminated)
+/// and returns its name, size and hash for the manifest.
+pub fn write_results(out: &Path, generation: u64, buf: &[u8]) -> Result<(String, u64, String), StateError> {
+    let dir = state_dir(out);
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let name = format!("results-{generation:08}.jsonl");
+    let hash = par_hash(buf);
+    write_atomic(&dir.join(&name), &[buf])?;
+    Ok((name, buf.len() as u64, hash))
+}
+
+/// Writes the manifest (last, after its results file and the tables), then
+/// removes older results files.
+pub fn write_manifest(out: &Path, mut m: Manifest) -> Result<(), StateError> {
+    let dir = state_dir(out);
+    m.format = STATE_FORMAT;
+    let manifest = serde_json::to_vec(&m).expect("manifest serializes");
+    write_atomic(&dir.join(MANIFEST), &[&manifest])?;
+    cleanup(out, Some(&m.results));
+    Ok(())
+}
+
+/// Removes results files other than `keep` and leftover temporary files.
+pub fn cleanup(out: &Path, keep: Option<&str>) {
+    let dir = state_dir(out);
+    let Ok(rd) = std::fs::read_dir(&dir) else { return };
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let stale_results = name.starts_with("results-") && Some(name.as_str()) != keep;
+        let tmp = name.starts_with('.') && name.ends_with(".tmp");
+        if stale_results || tmp {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
