@@ -6,7 +6,6 @@ use crate::model::Article;
 use crate::normalize::date::DateMatch;
 use crate::normalize::program::year_after;
 use crate::rules::Rules;
-use chrono::Datelike;
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -14,11 +13,12 @@ use std::sync::LazyLock;
 static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(20[0-3]\d|199\d)\b").expect("static regex"));
 static URL_YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/(20[0-3]\d)/").expect("static regex"));
 static EVENT_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)penghargaan|award|anugerah|diserahkan|menyerahkan|penyerahan|menerima|meraih|diraih|acara|digelar|berlangsung|dilaksanakan|diumumkan|pengumuman|malam|puncak|trofi|piagam|predikat")
+    Regex::new(r"(?i)penghargaan|award|anugerah|diserahkan|menyerahkan|penyerahan|menerima|meraih|diraih|acara|digelar|berlangsung|dilaksanakan|diumumkan|pengumuman|malam|puncak|trofi|piagam|predikat|selamat|hadirin|seremoni|upacara|rakornas|rakernas|rapat\s+koordinasi")
         .expect("static regex")
 });
+static EARLIER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\W{0,3}(?:yang\s+)?lalu\b").expect("static regex"));
 static OTHER_EVENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)peraturan|nomor|\bSK\b|undang-undang|pendaftaran|batas\s+waktu|\bakan\b|rencana").expect("static regex")
+    Regex::new(r"(?i)peraturan|\bnomor\b|\bSK\b|undang-undang|pendaftaran|batas\s+waktu|\bakan\b|\brencana\b|keterangan\s+(?:resmi|tertulis)").expect("static regex")
 });
 
 /// What the whole article says that single sentences rely on.
@@ -82,30 +82,30 @@ impl DocContext {
             }
         }
         let mut doc = DocContext { sentences, editions, years, dates, event: None };
-        doc.event = doc.find_event(text);
+        doc.event = doc.find_event(rules, text);
         doc
     }
 
-    fn find_event(&self, text: &str) -> Option<(String, String, usize)> {
+    /// The ceremony date: the first date beside a handover or award word that
+    /// does not belong to an earlier event ("pada 17 Desember 2020 lalu").
+    fn find_event(&self, rules: &Rules, text: &str) -> Option<(String, String, usize)> {
         for (i, found) in &self.dates {
             let s = self.sentences.get(*i)?;
             let sent = &text[s.start..s.end];
             if !EVENT_CUE.is_match(sent) || OTHER_EVENT.is_match(sent) {
                 continue;
             }
-            for d in found {
-                if let Some(date) = d.resolve(&self.years) {
-                    return Some((date.format("%Y-%m-%d").to_string(), d.text.clone(), *i));
-                }
+            if let Some((d, t)) = self.resolve_in(rules, sent, found) {
+                return Some((d, t, *i));
             }
         }
-        // No date beside an award word: the first full date of the article.
-        self.dates.iter().find_map(|(i, found)| {
-            let s = self.sentences.get(*i)?;
-            if OTHER_EVENT.is_match(&text[s.start..s.end]) {
-                return None;
-            }
-            found.iter().find_map(|d| d.resolve(&self.years).map(|x| (x.format("%Y-%m-%d").to_string(), d.text.clone(), *i)))
+        None
+    }
+
+    /// The first date of a sentence that is not marked as an earlier event.
+    fn resolve_in(&self, rules: &Rules, sent: &str, found: &[DateMatch]) -> Option<(String, String)> {
+        found.iter().filter(|d| !EARLIER.is_match(sent.get(d.end..).unwrap_or(""))).find_map(|d| {
+            rules.dates.resolve(d, &self.years).map(|x| (x.format("%Y-%m-%d").to_string(), d.text.clone()))
         })
     }
 
@@ -121,10 +121,10 @@ impl DocContext {
 
     /// The award date for a mention in sentence `index`: a date in that sentence,
     /// else the article's ceremony date unless the award is from another edition.
-    pub fn date_for(&self, _rules: &Rules, index: usize, edition: Option<i32>, program: &str) -> Option<(String, String)> {
-        if let Some(found) = self.dates.get(&index) {
-            if let Some((d, t)) = found.iter().find_map(|d| d.resolve(&self.years).map(|x| (x, d.text.clone()))) {
-                return Some((d.format("%Y-%m-%d").to_string(), t));
+    pub fn date_for(&self, rules: &Rules, text: &str, index: usize, edition: Option<i32>, program: &str) -> Option<(String, String)> {
+        if let (Some(found), Some(s)) = (self.dates.get(&index), self.sentences.get(index)) {
+            if let Some(hit) = self.resolve_in(rules, &text[s.start..s.end], found) {
+                return Some(hit);
             }
         }
         let (date, text, _) = self.event.as_ref()?;
@@ -136,9 +136,4 @@ impl DocContext {
             _ => Some((date.clone(), text.clone())),
         }
     }
-}
-
-/// Weekday check used in tests.
-pub fn weekday_of(iso: &str) -> Option<u32> {
-    chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d").ok().map(|d| d.weekday().number_from_monday())
 }

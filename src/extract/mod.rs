@@ -51,11 +51,11 @@ static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:\s*\([^)]*\))?\s*(?:,|;|,?\s*dan|,?\s*serta|&)?\s*(?:juga\s+)?$").expect("static regex")
 });
 static GROUP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:pemerintah\s+)?(?:provinsi\s+|kabupaten\s+|kota\s+)?(?:wilayah\s+\w+\s+)?tipe\s+(?:[ABC]\b|besar|kecil|sedang|provinsi\s+besar|provinsi\s+kecil)")
+    Regex::new(r"(?i)\b(?:pemerintah\s+)?(?:provinsi\s+|kabupaten\s+|kota\s+)?(?:wilayah\s+\w+\s+)?tipe\s+(?:[ABC]\b|besar|kecil|sedang|provinsi\s+besar|provinsi\s+kecil)|\b(?:kota|kabupaten)\s+(?:metropolitan|besar|sedang|kecil)\b")
         .expect("static regex")
 });
 static GENERIC_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>\p{L}[\p{L}/\-]*(?:\s+\p{L}[\p{L}/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d))")
+    Regex::new(r"(?i)\b(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>\p{L}[\p{L}/\-]*(?:\s+\p{L}[\p{L}/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d+)\b)")
         .expect("static regex")
 });
 static TIED_YEAR: LazyLock<Regex> =
@@ -64,10 +64,18 @@ static PREVIOUS_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\btahun\s+(?:sebelumnya|lalu|kemarin)|\bsebelumnya\s+pada\s+tahun").expect("static regex")
 });
 static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\W*(?:kemudian|lalu|selanjutnya)?\s*,?\s*(?:di\s?susul|diikuti)\b").expect("static regex")
+    Regex::new(r"(?i)^\W*(?:kemudian|lalu|selanjutnya)?\s*,?\s*(?:di\s?susul|diikuti)\b|\b(?:daerah|instansi|pemda|kabupaten/kota|penerima|pemenang)(?:nya)?\s+(?:itu|tersebut|ini)?\s*(?:adalah|yaitu|yakni|antara\s+lain|ialah)\b")
+        .expect("static regex")
 });
 static PASSIVE_WORD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:diraih|oleh|dimenangkan|diberikan\s+kepada|dianugerahkan\s+kepada)\b").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:diraih|oleh|dimenangkan|diberikan\s+kepada|dianugerahkan\s+kepada|adalah|yakni|yaitu|antara\s+lain)\b").expect("static regex"));
+static SAME_CATEGORY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\bkategori\s+(?:yang\s+)?sama\b").expect("static regex"));
+static EXCEPT_BEFORE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:selain|kecuali)\s+(?:kategori\s+)?$").expect("static regex"));
+static NOT_A_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:yang\s+)?(?:sama|tersebut|ini|itu|lain|lainnya|berbeda|dan|penghargaan|yang|pemprov|pemkab|pemkot|pemda)\b").expect("static regex")
+});
 static MASING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)masing-masing").expect("static regex"));
 
 /// One recipient group and the text that describes its award.
@@ -98,6 +106,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     let main_recipient = main_recipient(rules, &doc, text);
     let mut candidates: Vec<Mention> = Vec::new();
     let mut prev_mention = false;
+    let mut aggregated: Vec<(String, String)> = Vec::new();
 
     for (si, s) in doc.sentences.iter().enumerate() {
         let sent = &text[s.start..s.end];
@@ -119,6 +128,10 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         }
         prev_mention = false;
         let mut trace = TraceLine { start: s.start, end: s.end, outcome: String::new(), fields: vec![] };
+        let inferred = if own_program.is_none() && current_program.is_none() { rules.programs.implied_by_categories(&rules.categories, sent) } else { None };
+        if inferred.is_some() {
+            current_program = inferred.clone();
+        }
         let Some(program) = own_program.clone().or_else(|| current_program.clone()) else {
             trace.outcome = "no programme named in or before the sentence".into();
             out.trace.push(trace);
@@ -138,12 +151,19 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         }
         let excluded: Vec<(usize, usize)> = programs.iter().map(|p| (p.start, p.end)).collect();
         let found = recipients::find(&rules.gazetteer, &rules.triggers, sent, &excluded);
-        let winning = rules.triggers.win.any(sent) || (s.list_item && list_open) || continues;
-
         // Categories and ranks of the sentence.
         let year_for_numbers = doc.edition_for(&program.name).or(doc.event_year());
-        let cats = categories(rules, sent, &program, year_for_numbers);
+        let mut cats = categories(rules, sent, &program, year_for_numbers);
+        if let Some(l) = rules.triggers.listing.first(sent) {
+            // "terbagi dari tingkat Padapa, Wiwerda dan Wistara": definitions, not awards.
+            cats.retain(|c| c.end <= l.start());
+        }
         let ranks = rules.ranks.find_all(sent);
+        let winning = rules.triggers.win.any(sent)
+            || (s.list_item && list_open)
+            || continues
+            || (found.is_empty() && !cats.is_empty() && rules.triggers.pronoun.any(sent));
+
 
         if s.list_item && found.is_empty() {
             if let Some(c) = cats.first() {
@@ -158,6 +178,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             out.trace.push(trace);
             continue;
         }
+        prev_mention = true;
         let mut rule = if s.list_item { "list-item" } else { "sentence" };
         let pronoun_recipient;
         let found: Vec<Recipient> = if found.is_empty() {
@@ -178,6 +199,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             found
         };
         if cats.is_empty() && rules.triggers.aggregate.any(sent) {
+            aggregated.extend(found.iter().map(|r| (r.official.clone(), program.name.clone())));
             trace.outcome = "aggregate without a category".into();
             out.trace.push(trace);
             continue;
@@ -185,7 +207,6 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
 
         let slots = slots(sent, &found);
         let edition = sentence_edition(&doc, sent, &program, &programs);
-        let date = doc.date_for(rules, si, edition, &program.name);
         let mut previous_last_rank: Option<i32> = None;
         for slot in &slots {
             let pick = |range: (usize, usize)| -> (Vec<CategoryMatch>, Vec<RankMatch>) {
@@ -212,6 +233,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                 sranks.first().map(|r| r.rank).or(if in_order && ctx.to_lowercase().contains("terbaik") { Some(1) } else { None })
             };
             for (mi, member) in slot.members.iter().enumerate() {
+                let date = doc.date_for(rules, text, si, edition, &program.name);
                 let member_rank = if slot.follows || in_order {
                     start_rank.map(|r| r + mi as i32)
                 } else {
@@ -226,6 +248,15 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                     }
                 } else if let Some((text, key)) = list_category.clone().filter(|_| s.list_item) {
                     vec![Some(CategoryMatch { key: key.unwrap_or_default(), text, start: 0, end: 0 })]
+                } else if SAME_CATEGORY.is_match(ctx) {
+                    let prev = candidates
+                        .iter()
+                        .rev()
+                        .find(|m| m.recipient == member.official && m.program == program.name)
+                        .or_else(|| candidates.iter().rev().find(|m| m.program == program.name && m.category.is_some()));
+                    vec![prev.and_then(|m| {
+                        m.category.clone().map(|text| CategoryMatch { key: m.category_key.clone().unwrap_or_default(), text, start: 0, end: 0 })
+                    })]
                 } else {
                     vec![None]
                 };
@@ -285,7 +316,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                         evidence: sent.to_string(),
                         start: s.start as i64,
                         end: s.end as i64,
-                        rule: rule.to_string(),
+                        rule: if slot.members.len() > 1 && rule == "sentence" { "winners-list".to_string() } else { rule.to_string() },
                     });
                 }
             }
@@ -294,6 +325,15 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         trace.outcome = "mention".into();
         out.trace.push(trace);
     }
+    share_predicates(rules, &mut candidates);
+    // A body the article only credits with a count of awards ("memboyong tiga
+    // penghargaan") gets no row of its own without a category.
+    candidates.retain(|m| {
+        m.category.is_some()
+            || m.rule == "winners-list"
+            || m.rule == "list-item"
+            || !aggregated.iter().any(|(r, p)| *r == m.recipient && *p == m.program)
+    });
     out.mentions = dedupe(candidates);
     for m in &mut out.mentions {
         m.mention_id = mention_id(&m.article_id, m.start, m.end, &m.recipient, m.category_key.as_deref().or(m.category.as_deref()), m.rank);
@@ -344,6 +384,7 @@ fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i3
                 named.push(n);
             }
         }
+        named.retain(|c| !EXCEPT_BEFORE.is_match(&sent[..c.start]));
         named.sort_by_key(|c| c.start);
         return named;
     }
@@ -358,7 +399,7 @@ fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i3
     }
     if out.is_empty() && !def.level_category {
         for c in GENERIC_CATEGORY.captures_iter(sent) {
-            if let Some(m) = c.name("c") {
+            if let Some(m) = c.name("c").filter(|m| !NOT_A_CATEGORY.is_match(m.as_str()) && !GROUP.is_match(m.as_str())) {
                 out.push(CategoryMatch { key: String::new(), text: m.as_str().to_string(), start: m.start(), end: m.end() });
             }
         }
@@ -453,6 +494,33 @@ fn sentence_edition(doc: &DocContext, sent: &str, program: &ProgramMatch, progra
         return base.map(|y| y - 1);
     }
     base
+}
+
+/// Programmes that award predicates (Zona Hijau, Nindya): when an article gives one
+/// predicate for a programme and edition, its rows without a category take it.
+fn share_predicates(rules: &Rules, rows: &mut [Mention]) {
+    let predicate_programs: Vec<&str> = rules
+        .programs
+        .programs
+        .iter()
+        .filter(|p| !p.category_terms.is_empty() && !p.bkn)
+        .map(|p| p.name.as_str())
+        .collect();
+    let mut shared: Vec<((String, Option<i32>), Option<String>)> = Vec::new();
+    for m in rows.iter().filter(|m| predicate_programs.contains(&m.program.as_str())) {
+        let Some(c) = &m.category else { continue };
+        let key = (m.program.clone(), m.edition);
+        match shared.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) if v.as_deref().map(str::to_lowercase) != Some(c.to_lowercase()) => *v = None,
+            Some(_) => {}
+            None => shared.push((key, Some(c.clone()))),
+        }
+    }
+    for m in rows.iter_mut().filter(|m| m.category.is_none()) {
+        if let Some((_, Some(c))) = shared.iter().find(|(k, _)| k.0 == m.program && k.1 == m.edition) {
+            m.category = Some(c.clone());
+        }
+    }
 }
 
 /// Keeps one row per distinct award: rows without a category give way to rows

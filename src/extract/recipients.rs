@@ -36,20 +36,40 @@ static LEVEL_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(provinsi|pemprov|gubernur|kabupaten|pemkab|kab\.|bupati|kota|pemkot|wali\s*kota)\b").expect("static regex")
 });
 static DATELINE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?(?:[-–—|/]|,\s*[A-Z][\w.]+\s*[-–—])").expect("static regex")
+    Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?(?:[-–—|/]|,\s*[A-Z][\w. ]{0,30}?[-–—])").expect("static regex")
 });
 static NEXT_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s+(\p{Lu}[\p{L}'’-]*)").expect("static regex"));
 static PREV_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\p{Lu}[\p{L}'’.-]*)\s+$").expect("static regex"));
 static AGENCY_PASSIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:diraih|oleh|kepada|bagi|yakni|yaitu|adalah|ialah|:|kementerian\s+diraih|non\s+kementerian)\s*$")
+    Regex::new(r"(?i)(?:(?:diraih|dimenangkan|diterima|diperoleh|disabet)(?:\s+oleh)?|yakni|yaitu|adalah|ialah|:|non\s+kementerian)\s*$")
         .expect("static regex")
 });
+static ORGANISER_BEFORE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(?:oleh|dari|kepada|bersama)\s+$").expect("static regex"));
+static LIST_CONTINUES: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:(?i:dan|serta)\b|,\s*(?:(?i:dan|serta)\s+)?\p{Lu})").expect("static regex"));
 static AGENCY_ACTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?:\([^)]{1,20}\)\s*)?(?:RI\s+)?(?:kembali\s+|juga\s+|berhasil\s+)*(?:raih|meraih|menerima|mendapat|memperoleh|menyabet|memboyong|dianugerahi|dinobatkan|terima)\b")
+    Regex::new(r"(?i)^\s*(?:\([^)]{1,20}\)\s*)?(?:RI\s+)?(?:kembali\s+|juga\s+|berhasil\s+)*(?:raih|meraih|menerima|mendapat|mendapatkan|memperoleh|menyabet|memboyong|dianugerahi|dinobatkan|terima|menempati|menduduki|keluar\s+sebagai)\b")
         .expect("static regex")
 });
+
+/// Whether a national body or unit is tied to winning: "diraih (oleh) X", "X meraih",
+/// or "X dan Y meraih" (a list that a win verb follows).
+fn tied_to_win(cues: &Triggers, before: &str, after: &str) -> bool {
+    if AGENCY_PASSIVE.is_match(tail(before, 40)) || AGENCY_ACTIVE.is_match(head(after, 60)) {
+        return true;
+    }
+    if ORGANISER_BEFORE.is_match(tail(before, 30)) {
+        return false;
+    }
+    LIST_CONTINUES.is_match(after) && {
+        let clause = head(after, 160);
+        let clause = clause.split(['.', ';']).next().unwrap_or("");
+        cues.win.first(clause).is_some_and(|m| AGENCY_ACTIVE.is_match(&clause[m.start()..]))
+    }
+}
 
 fn level_of_word(w: &str) -> Option<Level> {
     let w = w.to_lowercase();
@@ -90,8 +110,30 @@ fn head(s: &str, n: usize) -> &str {
 /// (programme names), locations, givers, datelines and parts of longer names.
 pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize, usize)]) -> Vec<Recipient> {
     let mut out: Vec<Recipient> = Vec::new();
+    let units: Vec<(usize, usize)> = cues
+        .unit
+        .all(sentence)
+        .into_iter()
+        .filter(|m| !excluded.iter().any(|(s, e)| *s < m.end() && m.start() < *e))
+        .map(|m| (m.start(), m.end()))
+        .collect();
+    for &(start, end) in &units {
+        if tied_to_win(cues, &sentence[..start], &sentence[end..]) {
+            out.push(Recipient {
+                official: sentence[start..end].to_string(),
+                level: Level::Unit,
+                code: None,
+                raw: sentence[start..end].to_string(),
+                start,
+                end,
+                explicit: true,
+            });
+        }
+    }
+    let mut blocked: Vec<(usize, usize)> = excluded.to_vec();
+    blocked.extend(units.iter().copied());
     for hit in gaz.find(sentence) {
-        if excluded.iter().any(|(s, e)| *s < hit.end && hit.start < *e) {
+        if blocked.iter().any(|(s, e)| *s < hit.end && hit.start < *e) {
             continue;
         }
         let name = &sentence[hit.start..hit.end];
@@ -107,6 +149,10 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
             None => (None, hit.start),
         };
         let explicit = prefix.is_some();
+        // "(Sumut)", "(Pemprov Kalteng)": a restatement of the name before it.
+        if sentence[..start].trim_end().ends_with('(') {
+            continue;
+        }
         if cues.location.any(tail(&sentence[..start], 40)) {
             continue;
         }
@@ -129,12 +175,15 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
                 .is_some_and(|c| !cues.win.any(&c[1]) && !matches!(c[1].to_lowercase().as_str(), "dan" | "serta"));
             let prev_is_name = PREV_WORD.captures(before).is_some_and(|c| {
                 let w = c[1].to_lowercase();
-                !cues.win.any(&w) && !matches!(w.as_str(), "dan" | "serta" | "dki" | "kepada" | "bagi" | "oleh" | "sekda" | "pemda" | "diraih")
+                let acronym = c[1].len() <= 7
+                    && c[1].chars().all(|ch| ch.is_uppercase())
+                    && !c[1].chars().all(|ch| matches!(ch, 'I' | 'V' | 'X' | 'L'));
+                !acronym && !cues.win.any(&w) && !matches!(w.as_str(), "dan" | "serta" | "dki" | "kepada" | "bagi" | "oleh" | "sekda" | "pemda" | "diraih")
                     && !before.trim_end().ends_with([',', ':', '(', '.'])
             });
             if regions.is_empty() {
                 // Agencies only when the sentence ties them to winning.
-                let tied = AGENCY_PASSIVE.is_match(tail(before, 40)) || AGENCY_ACTIVE.is_match(head(after, 60));
+                let tied = tied_to_win(cues, before, after);
                 if let (true, Some(a)) = (tied, agencies.first()) {
                     out.push(Recipient {
                         official: a.official.clone(),
@@ -148,7 +197,7 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
                 }
                 continue;
             }
-            if next_is_name && !name.contains(' ') || (prev_is_name && !name.contains(' ')) {
+            if next_is_name && !name.contains(' ') || (prev_is_name && !name.contains(' ')) || cues.speaker.any(head(after, 40)) {
                 continue;
             }
         }

@@ -27,6 +27,10 @@ struct CueDefs {
     pronoun: Vec<String>,
     #[serde(default)]
     listing: Vec<String>,
+    #[serde(default)]
+    speaker: Vec<String>,
+    #[serde(default)]
+    unit: Vec<String>,
 }
 
 /// One family of cues, compiled as a set (for "any") and one by one (for spans).
@@ -50,6 +54,19 @@ impl Cues {
     /// Whether any cue matches.
     pub fn any(&self, text: &str) -> bool {
         self.set.is_match(text)
+    }
+
+    /// Every match of every cue, left to right, overlapping ones dropped.
+    pub fn all<'t>(&self, text: &'t str) -> Vec<regex::Match<'t>> {
+        let mut v: Vec<regex::Match<'t>> = self.each.iter().flat_map(|r| r.find_iter(text)).collect();
+        v.sort_by_key(|m| (m.start(), std::cmp::Reverse(m.end())));
+        let mut out: Vec<regex::Match<'t>> = Vec::new();
+        for m in v {
+            if out.last().is_none_or(|l| l.end() <= m.start()) {
+                out.push(m);
+            }
+        }
+        out
     }
 
     /// The first cue match, as (start, end, text).
@@ -79,6 +96,10 @@ pub struct Triggers {
     pub pronoun: Cues,
     /// Descriptions of the categories of a programme, not of a win.
     pub listing: Cues,
+    /// Words after a bare place name that make it a person's name.
+    pub speaker: Cues,
+    /// Names of units that are recipients themselves (Kanwil, Lapas, RSUD ...).
+    pub unit: Cues,
 }
 
 impl Triggers {
@@ -96,6 +117,8 @@ impl Triggers {
             person: Cues::new(file, &c.person)?,
             pronoun: Cues::new(file, &c.pronoun)?,
             listing: Cues::new(file, &c.listing)?,
+            speaker: Cues::new(file, &c.speaker)?,
+            unit: Cues::new(file, &c.unit)?,
         })
     }
 }

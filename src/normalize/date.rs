@@ -10,6 +10,13 @@ use std::collections::HashMap;
 struct DateFile {
     months: HashMap<String, u32>,
     weekdays: HashMap<String, u32>,
+    years: YearRange,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy)]
+struct YearRange {
+    earliest: i32,
+    latest: i32,
 }
 
 /// A date written in text; the year may be missing.
@@ -37,6 +44,7 @@ pub struct DateRules {
     months: HashMap<String, u32>,
     weekdays: HashMap<String, u32>,
     patterns: Vec<Regex>,
+    years: YearRange,
 }
 
 fn alternation<'a>(names: impl Iterator<Item = &'a String>) -> String {
@@ -65,7 +73,10 @@ impl DateRules {
             r"\b(?P<d>\d{1,2})[-/.](?P<m>\d{1,2})[-/.](?P<y>(?:19|20)\d\d)\b".to_string(),
         ];
         let patterns = patterns.iter().map(|p| compile(file, p)).collect::<Result<Vec<_>, _>>()?;
-        Ok(DateRules { months, weekdays, patterns })
+        if f.years.earliest > f.years.latest {
+            return Err(RuleError::syntax(file, "years.earliest is after years.latest"));
+        }
+        Ok(DateRules { months, weekdays, patterns, years: f.years })
     }
 
     /// Every date written in `text`, left to right.
@@ -93,6 +104,20 @@ impl DateRules {
         }
         out.sort_by_key(|d| d.start);
         out
+    }
+}
+
+impl DateRules {
+    /// The calendar date of `m`: with `candidate_years` (most likely first) as in
+    /// [`DateMatch::resolve`]; when there are none, a written weekday picks the
+    /// latest fitting year of the configured range.
+    pub fn resolve(&self, m: &DateMatch, candidate_years: &[i32]) -> Option<NaiveDate> {
+        if m.year.is_some() || !candidate_years.is_empty() {
+            return m.resolve(candidate_years);
+        }
+        m.weekday?;
+        let range: Vec<i32> = (self.years.earliest..=self.years.latest).rev().collect();
+        m.resolve(&range)
     }
 }
 

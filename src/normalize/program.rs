@@ -120,6 +120,16 @@ impl ProgramRules {
         self.find_all(text).into_iter().min_by_key(|h| (h.index, h.start))
     }
 
+    /// The BKN programme when a sentence names a BKN Award category but no programme
+    /// (articles that only say "Kategori Perencanaan Kebutuhan ...").
+    pub fn implied_by_categories(&self, categories: &super::category::CategoryRules, text: &str) -> Option<ProgramMatch> {
+        let found = categories.find_named(text);
+        let first = found.iter().find(|c| c.key != "sistem_merit" && c.key != "manajemen_talenta")?;
+        let index = self.programs.iter().position(|p| p.bkn)?;
+        let name = self.programs.get(index)?.name.clone();
+        Some(ProgramMatch { index, name, start: first.start, end: first.start })
+    }
+
     /// The programme definition of a match.
     pub fn get(&self, m: &ProgramMatch) -> Option<&Program> {
         self.programs.get(m.index)

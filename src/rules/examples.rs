@@ -82,7 +82,7 @@ fn check(file: &str, ex: &Example, rules: &Rules) -> Option<String> {
                 .dates
                 .find_all(&ex.text)
                 .first()
-                .and_then(|d| d.resolve(&ex.years))
+                .and_then(|d| rules.dates.resolve(d, &ex.years))
                 .map(|d| d.format("%Y-%m-%d").to_string());
             (got != ex.date).then(|| format!("expected date {:?}, found {:?}", ex.date, got))
         }
