@@ -541,6 +541,13 @@ fn dedupe(mut rows: Vec<Mention>) -> Vec<Mention> {
         });
         match same {
             Some(k) => {
+                // The fullest wording of the category wins ("Kategori I" < its name).
+                if let (Some(kc), Some(mc)) = (&k.category, &m.category) {
+                    let numbered = |c: &str| c.to_lowercase().starts_with("kategori") || c.to_lowercase().starts_with("katagori");
+                    if (numbered(kc) && !numbered(mc)) || (numbered(kc) == numbered(mc) && mc.len() > kc.len()) {
+                        k.category = Some(mc.clone());
+                    }
+                }
                 if k.rank.is_none() && m.rank.is_some() {
                     k.rank = m.rank;
                     k.rank_text = m.rank_text.clone();
