@@ -76,6 +76,8 @@ static EXCEPT_BEFORE: LazyLock<Regex> =
 static NOT_A_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:yang\s+)?(?:sama|tersebut|ini|itu|lain|lainnya|berbeda|dan|penghargaan|yang|pemprov|pemkab|pemkot|pemda)\b").expect("static regex")
 });
+static MOVED_TO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\W*(?:menjadi|ke)\s+(?:kategori\s+)?$").expect("static regex"));
+static FROM_BEFORE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bdari\s+(?:kategori\s+)?$").expect("static regex"));
 static MASING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)masing-masing").expect("static regex"));
 
 /// One recipient group and the text that describes its award.
@@ -385,6 +387,7 @@ fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i3
             }
         }
         named.retain(|c| !EXCEPT_BEFORE.is_match(&sent[..c.start]));
+        drop_moved_from(sent, &mut named);
         named.sort_by_key(|c| c.start);
         return named;
     }
@@ -397,7 +400,7 @@ fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i3
             }
         }
     }
-    if out.is_empty() && !def.level_category {
+    if out.is_empty() && !def.level_category && def.generic_category {
         for c in GENERIC_CATEGORY.captures_iter(sent) {
             if let Some(m) = c.name("c").filter(|m| !NOT_A_CATEGORY.is_match(m.as_str()) && !GROUP.is_match(m.as_str())) {
                 out.push(CategoryMatch { key: String::new(), text: m.as_str().to_string(), start: m.start(), end: m.end() });
@@ -405,7 +408,18 @@ fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i3
         }
     }
     out.sort_by_key(|c| c.start);
+    drop_moved_from(sent, &mut out);
     out
+}
+
+/// "naik dari kategori Madya ke Nindya": the category moved from is not the award.
+fn drop_moved_from(sent: &str, cats: &mut Vec<CategoryMatch>) {
+    let from: Vec<usize> = cats
+        .windows(2)
+        .filter(|w| MOVED_TO.is_match(&sent[w[0].end..w[1].start]) && FROM_BEFORE.is_match(&sent[..w[0].start]))
+        .map(|w| w[0].start)
+        .collect();
+    cats.retain(|c| !from.contains(&c.start));
 }
 
 fn clean_category(s: &str) -> String {
@@ -509,6 +523,10 @@ fn share_predicates(rules: &Rules, rows: &mut [Mention]) {
     let mut shared: Vec<((String, Option<i32>), Option<String>)> = Vec::new();
     for m in rows.iter().filter(|m| predicate_programs.contains(&m.program.as_str())) {
         let Some(c) = &m.category else { continue };
+        if Level::parse(c).is_some() {
+            // A level of government ("kabupaten") is not a predicate others share.
+            continue;
+        }
         let key = (m.program.clone(), m.edition);
         match shared.iter_mut().find(|(k, _)| *k == key) {
             Some((_, v)) if v.as_deref().map(str::to_lowercase) != Some(c.to_lowercase()) => *v = None,

@@ -38,6 +38,8 @@ static LEVEL_WORD: LazyLock<Regex> = LazyLock::new(|| {
 static DATELINE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?(?:[-–—|/]|,\s*[A-Z][\w. ]{0,30}?[-–—])").expect("static regex")
 });
+static DASH_AFTER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?[-–—]").expect("static regex"));
 static NEXT_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s+(\p{Lu}[\p{L}'’-]*)").expect("static regex"));
 static PREV_WORD: LazyLock<Regex> =
@@ -132,7 +134,10 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
     }
     let mut blocked: Vec<(usize, usize)> = excluded.to_vec();
     blocked.extend(units.iter().copied());
-    for hit in gaz.find(sentence) {
+    let hits = gaz.find(sentence);
+    let name_starts: Vec<usize> = hits.iter().map(|h| h.start).collect();
+    let name_ends: Vec<usize> = hits.iter().map(|h| h.end).collect();
+    for hit in hits.iter().cloned() {
         if blocked.iter().any(|(s, e)| *s < hit.end && hit.start < *e) {
             continue;
         }
@@ -153,7 +158,11 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
         if sentence[..start].trim_end().ends_with('(') {
             continue;
         }
-        if cues.location.any(tail(&sentence[..start], 40)) {
+        if cues.location.any(tail(&sentence[..start], 40)) || (!explicit && cues.location_bare.any(tail(&sentence[..start], 90))) {
+            continue;
+        }
+        if !explicit && start < 60 && DASH_AFTER.is_match(after) {
+            // "Diksi.net, Jakarta – Kota Palu ...": a dateline.
             continue;
         }
         if cues.giving.any(head(after, 60)) {
@@ -170,10 +179,16 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
         let agencies: Vec<_> = hit.entries.iter().filter_map(|e| gaz.agency(*e)).collect();
         if !explicit {
             // "Bima Haria", "Universitas Brawijaya Malang": part of a longer proper name.
-            let next_is_name = NEXT_WORD
-                .captures(after)
-                .is_some_and(|c| !cues.win.any(&c[1]) && !matches!(c[1].to_lowercase().as_str(), "dan" | "serta"));
+            // A neighbour that is itself a gazetteer name is a list without commas ("Sinjai Wajo").
+            let next_is_name = NEXT_WORD.captures(after).is_some_and(|c| {
+                let at = c.get(1).map(|m| hit.end + m.start()).unwrap_or(0);
+                !name_starts.contains(&at) && !cues.win.any(&c[1]) && !matches!(c[1].to_lowercase().as_str(), "dan" | "serta")
+            });
             let prev_is_name = PREV_WORD.captures(before).is_some_and(|c| {
+                let prev_end = c.get(1).map(|m| m.end()).unwrap_or(0);
+                if name_ends.contains(&prev_end) {
+                    return false;
+                }
                 let w = c[1].to_lowercase();
                 let acronym = c[1].len() <= 7
                     && c[1].chars().all(|ch| ch.is_uppercase())

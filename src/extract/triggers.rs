@@ -22,6 +22,8 @@ struct CueDefs {
     #[serde(default)]
     location: Vec<String>,
     #[serde(default)]
+    location_bare: Vec<String>,
+    #[serde(default)]
     person: Vec<String>,
     #[serde(default)]
     pronoun: Vec<String>,
@@ -90,6 +92,8 @@ pub struct Triggers {
     pub giving: Cues,
     /// Location words (checked right before a place name).
     pub location: Cues,
+    /// Wider location context, checked before a place name without a level word.
+    pub location_bare: Cues,
     /// Awards to persons or companies.
     pub person: Cues,
     /// Pronoun subjects that point to the article's recipient.
@@ -114,6 +118,7 @@ impl Triggers {
             aggregate: Cues::new(file, &c.aggregate)?,
             giving: Cues::new(file, &c.giving)?,
             location: Cues::new(file, &c.location)?,
+            location_bare: Cues::new(file, &c.location_bare)?,
             person: Cues::new(file, &c.person)?,
             pronoun: Cues::new(file, &c.pronoun)?,
             listing: Cues::new(file, &c.listing)?,

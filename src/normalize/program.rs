@@ -22,6 +22,12 @@ struct ProgramDef {
     level_category: bool,
     #[serde(default)]
     category_terms: Vec<String>,
+    #[serde(default = "yes")]
+    generic_category: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One award programme.
@@ -39,6 +45,8 @@ pub struct Program {
     pub level_category: bool,
     /// Category terms (predicates) of this programme; group `term` when present.
     pub category_terms: Vec<Regex>,
+    /// Whether any "kategori X" phrase is a category (false: only `category_terms`).
+    pub generic_category: bool,
 }
 
 /// A programme named in a text.
@@ -83,6 +91,7 @@ impl ProgramRules {
                 name: d.name,
                 bkn: d.bkn,
                 level_category: d.level_category,
+                generic_category: d.generic_category,
             });
         }
         Ok(ProgramRules { programs })
