@@ -21,6 +21,7 @@ REPEAT=${REPEAT:-3}
 THREADS=${THREADS:-}
 WORK=${WORK:-$(mktemp -d /tmp/anugerah-bench.XXXXXX)}
 mkdir -p "$WORK"
+: >"$WORK/times"
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$WORK"' EXIT
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 
@@ -39,14 +40,20 @@ sleep 4 # files modified in the 3 s before a run are hashed again by the next ru
 
 now() { date +%s.%N; }
 # timed OUT: runs anugerah into OUT, prints the summary to stderr and the wall time to stdout
+# (and appends "wall cpu" to $WORK/times)
 timed() {
   local t0 t1 line
   t0=$(now)
-  line=$("$BIN" run --corpus "$WORK/corpus" --out "$1" "${ARGS[@]}" "${@:2}")
+  line=$(/usr/bin/time -f "%U %S" -o "$WORK/cpu" "$BIN" run --corpus "$WORK/corpus" --out "$1" "${ARGS[@]}" "${@:2}")
   t1=$(now)
-  echo "  $line" >&2
-  echo "$t1 - $t0" | bc -l
+  local cpu wall
+  cpu=$(awk '{print $1 + $2}' "$WORK/cpu")
+  wall=$(echo "$t1 - $t0" | bc -l)
+  echo "  $line (cpu ${cpu}s)" >&2
+  echo "$wall $cpu" >>"$WORK/times"
+  echo "$wall"
 }
+cpu_of() { grep "^$1 " "$WORK/times" | tail -1 | awk '{print $2}'; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "corpus: $ARTICLES articles in $WORK/corpus; cores: $(nproc)" >&2
@@ -82,6 +89,9 @@ for t in mentions articles errors; do
 done
 echo "  tables identical" >&2
 
+FULL_CPU=$(cpu_of "$FULL"); ADD_CPU=$(cpu_of "$ADD"); SAME_CPU=$(cpu_of "$SAME")
+printf 'cpu (user+sys): full %.2f s, 1%% new %.2f s (%.1f%%), no change %.2f s (%.1f%%)\n' \
+  "$FULL_CPU" "$ADD_CPU" "$(echo "100 * $ADD_CPU / $FULL_CPU" | bc -l)" "$SAME_CPU" "$(echo "100 * $SAME_CPU / $FULL_CPU" | bc -l)"
 printf 'full run:        %6.2f s\n' "$FULL"
 printf '1%% new re-run:   %6.2f s  = %5.1f%% of full (target <= 10%%)\n' "$ADD" "$(echo "100 * $ADD / $FULL" | bc -l)"
 printf 'no-change re-run:%6.2f s  = %5.1f%% of full (target <= 5%%)\n' "$SAME" "$(echo "100 * $SAME / $FULL" | bc -l)"
