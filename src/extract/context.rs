@@ -10,15 +10,15 @@ use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b(20[0-3]\d|199\d)\b").expect("static regex"));
+static YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?-u:\b)(20[0-3]\d|199\d)(?-u:\b)").expect("static regex"));
 static URL_YEAR: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"/(20[0-3]\d)/").expect("static regex"));
 static EVENT_CUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)penghargaan|award|anugerah|diserahkan|menyerahkan|penyerahan|menerima|meraih|diraih|acara|digelar|berlangsung|dilaksanakan|diumumkan|pengumuman|malam|puncak|trofi|piagam|predikat|selamat|hadirin|seremoni|upacara|rakornas|rakernas|rapat\s+koordinasi")
         .expect("static regex")
 });
-static EARLIER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\W{0,3}(?:yang\s+)?lalu\b").expect("static regex"));
+static EARLIER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\W{0,3}(?:yang\s+)?lalu(?-u:\b)").expect("static regex"));
 static OTHER_EVENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)peraturan|\bnomor\b|\bSK\b|undang-undang|pendaftaran|batas\s+waktu|\bakan\b|\brencana\b|keterangan\s+(?:resmi|tertulis)").expect("static regex")
+    Regex::new(r"(?i)peraturan|(?-u:\b)nomor(?-u:\b)|(?-u:\b)SK(?-u:\b)|undang-undang|pendaftaran|batas\s+waktu|(?-u:\b)akan(?-u:\b)|(?-u:\b)rencana(?-u:\b)|keterangan\s+(?:resmi|tertulis)").expect("static regex")
 });
 
 /// What the whole article says that single sentences rely on.

@@ -51,34 +51,73 @@ static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:\s*\([^)]*\))?\s*(?:,|;|,?\s*dan|,?\s*serta|&)?\s*(?:juga\s+)?$").expect("static regex")
 });
 static GROUP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:pemerintah\s+)?(?:provinsi\s+|kabupaten\s+|kota\s+)?(?:wilayah\s+\w+\s+)?tipe\s+(?:[ABC]\b|besar|kecil|sedang|provinsi\s+besar|provinsi\s+kecil)|\b(?:kota|kabupaten)\s+(?:metropolitan|besar|sedang|kecil)\b")
+    Regex::new(r"(?i)(?-u:\b)(?:pemerintah\s+)?(?:provinsi\s+|kabupaten\s+|kota\s+)?(?:wilayah\s+\w+\s+)?tipe\s+(?:[ABC](?-u:\b)|besar|kecil|sedang|provinsi\s+besar|provinsi\s+kecil)|(?-u:\b)(?:kota|kabupaten)\s+(?:metropolitan|besar|sedang|kecil)(?-u:\b)")
         .expect("static regex")
 });
 static GENERIC_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>\p{L}[\p{L}/\-]*(?:\s+\p{L}[\p{L}/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d+)\b)")
+    Regex::new(r"(?i)(?-u:\b)(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>\p{L}[\p{L}/\-]*(?:\s+\p{L}[\p{L}/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d+)(?-u:\b))")
         .expect("static regex")
 });
 static TIED_YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:tahun|pada|periode|edisi)\s+((?:19|20)\d\d)\b").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:tahun|pada|periode|edisi)\s+((?:19|20)\d\d)(?-u:\b)").expect("static regex"));
 static PREVIOUS_YEAR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\btahun\s+(?:sebelumnya|lalu|kemarin)|\bsebelumnya\s+pada\s+tahun").expect("static regex")
+    Regex::new(r"(?i)(?-u:\b)tahun\s+(?:sebelumnya|lalu|kemarin)|(?-u:\b)sebelumnya\s+pada\s+tahun").expect("static regex")
 });
 static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\W*(?:kemudian|lalu|selanjutnya)?\s*,?\s*(?:di\s?susul|diikuti)\b|\b(?:daerah|instansi|pemda|kabupaten/kota|penerima|pemenang)(?:nya)?\s+(?:itu|tersebut|ini)?\s*(?:adalah|yaitu|yakni|antara\s+lain|ialah)\b")
+    Regex::new(r"(?i)^\W*(?:kemudian|lalu|selanjutnya)?\s*,?\s*(?:di\s?susul|diikuti)(?-u:\b)|(?-u:\b)(?:daerah|instansi|pemda|kabupaten/kota|penerima|pemenang)(?:nya)?\s+(?:itu|tersebut|ini)?\s*(?:adalah|yaitu|yakni|antara\s+lain|ialah)(?-u:\b)")
         .expect("static regex")
 });
 static PASSIVE_WORD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:diraih|oleh|dimenangkan|diberikan\s+kepada|dianugerahkan\s+kepada|adalah|yakni|yaitu|antara\s+lain)\b").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:diraih|oleh|dimenangkan|diberikan\s+kepada|dianugerahkan\s+kepada|adalah|yakni|yaitu|antara\s+lain)(?-u:\b)").expect("static regex"));
 static SAME_CATEGORY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bkategori\s+(?:yang\s+)?sama\b").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)kategori\s+(?:yang\s+)?sama(?-u:\b)").expect("static regex"));
 static EXCEPT_BEFORE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:selain|kecuali)\s+(?:kategori\s+)?$").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:selain|kecuali)\s+(?:kategori\s+)?$").expect("static regex"));
 static NOT_A_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:yang\s+)?(?:sama|tersebut|ini|itu|lain|lainnya|berbeda|dan|penghargaan|yang|pemprov|pemkab|pemkot|pemda)\b").expect("static regex")
+    Regex::new(r"(?i)^(?:yang\s+)?(?:sama|tersebut|ini|itu|lain|lainnya|berbeda|dan|penghargaan|yang|pemprov|pemkab|pemkot|pemda)(?-u:\b)").expect("static regex")
 });
 static MOVED_TO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\W*(?:menjadi|ke)\s+(?:kategori\s+)?$").expect("static regex"));
-static FROM_BEFORE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\bdari\s+(?:kategori\s+)?$").expect("static regex"));
+static FROM_BEFORE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)dari\s+(?:kategori\s+)?$").expect("static regex"));
 static MASING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)masing-masing").expect("static regex"));
+
+/// Per-sentence results computed at most once per article.
+struct SentenceCache<'a> {
+    rules: &'a Rules,
+    text: &'a str,
+    sentences: &'a [Sentence],
+    programs: Vec<std::cell::OnceCell<Vec<ProgramMatch>>>,
+    recipients: Vec<std::cell::OnceCell<Vec<Recipient>>>,
+}
+
+impl<'a> SentenceCache<'a> {
+    fn new(rules: &'a Rules, text: &'a str, sentences: &'a [Sentence]) -> Self {
+        let n = sentences.len();
+        SentenceCache {
+            rules,
+            text,
+            sentences,
+            programs: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
+            recipients: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
+        }
+    }
+
+    fn sentence(&self, i: usize) -> &'a str {
+        self.sentences.get(i).map(|s| &self.text[s.start..s.end]).unwrap_or("")
+    }
+
+    /// Programmes named in sentence `i`.
+    fn programs(&self, i: usize) -> &[ProgramMatch] {
+        self.programs[i].get_or_init(|| self.rules.programs.find_all(self.sentence(i)))
+    }
+
+    /// Recipients of sentence `i`, programme names excluded.
+    fn recipients(&self, i: usize) -> &[Recipient] {
+        self.recipients[i].get_or_init(|| {
+            let excluded: Vec<(usize, usize)> = self.programs(i).iter().map(|p| (p.start, p.end)).collect();
+            recipients::find(&self.rules.gazetteer, &self.rules.triggers, self.sentence(i), &excluded)
+        })
+    }
+}
 
 /// One recipient group and the text that describes its award.
 struct Slot<'a> {
@@ -105,14 +144,15 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     let mut current_program: Option<ProgramMatch> = None;
     let mut list_category: Option<(String, Option<String>)> = None;
     let mut list_open = false;
-    let main_recipient = main_recipient(rules, &doc, text);
+    let cache = SentenceCache::new(rules, text, &doc.sentences);
+    let main_recipient = main_recipient(rules, &doc, &cache);
     let mut candidates: Vec<Mention> = Vec::new();
     let mut prev_mention = false;
     let mut aggregated: Vec<(String, String)> = Vec::new();
 
     for (si, s) in doc.sentences.iter().enumerate() {
         let sent = &text[s.start..s.end];
-        let programs = rules.programs.find_all(sent);
+        let programs = cache.programs(si).to_vec();
         let own_program = programs.iter().min_by_key(|p| (p.index, p.start)).cloned();
         if let Some(p) = &own_program {
             current_program = Some(p.clone());
@@ -151,8 +191,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             out.trace.push(trace);
             continue;
         }
-        let excluded: Vec<(usize, usize)> = programs.iter().map(|p| (p.start, p.end)).collect();
-        let found = recipients::find(&rules.gazetteer, &rules.triggers, sent, &excluded);
+        let found = cache.recipients(si).to_vec();
         // Categories and ranks of the sentence.
         let year_for_numbers = doc.edition_for(&program.name).or(doc.event_year());
         let mut cats = categories(rules, sent, &program, year_for_numbers);
@@ -345,15 +384,14 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
 
 /// The body an article is about: among the recipients of its winning sentences,
 /// the one named most often in the whole text (the earliest on a tie).
-fn main_recipient(rules: &Rules, doc: &DocContext, text: &str) -> Option<Recipient> {
+fn main_recipient(rules: &Rules, doc: &DocContext, cache: &SentenceCache<'_>) -> Option<Recipient> {
     let mut candidates: Vec<(Recipient, usize)> = Vec::new();
-    for s in &doc.sentences {
-        let sent = &text[s.start..s.end];
+    for i in 0..doc.sentences.len() {
+        let sent = cache.sentence(i);
         if !rules.triggers.award.any(sent) || !rules.triggers.win.any(sent) || rules.triggers.not_yet.any(sent) {
             continue;
         }
-        let excluded: Vec<(usize, usize)> = rules.programs.find_all(sent).iter().map(|p| (p.start, p.end)).collect();
-        for r in recipients::find(&rules.gazetteer, &rules.triggers, sent, &excluded) {
+        for r in cache.recipients(i).iter().cloned() {
             if !candidates.iter().any(|(c, _)| c.official == r.official) {
                 candidates.push((r, 0));
             }
@@ -362,9 +400,8 @@ fn main_recipient(rules: &Rules, doc: &DocContext, text: &str) -> Option<Recipie
     if candidates.len() <= 1 {
         return candidates.pop().map(|c| c.0);
     }
-    for s in &doc.sentences {
-        let sent = &text[s.start..s.end];
-        for r in recipients::find(&rules.gazetteer, &rules.triggers, sent, &[]) {
+    for i in 0..doc.sentences.len() {
+        for r in recipients::find(&rules.gazetteer, &rules.triggers, cache.sentence(i), &[]) {
             if let Some(c) = candidates.iter_mut().find(|(c, _)| c.official == r.official) {
                 c.1 += 1;
             }

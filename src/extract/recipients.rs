@@ -33,7 +33,7 @@ static LEVEL_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 static LEVEL_WORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(provinsi|pemprov|gubernur|kabupaten|pemkab|kab\.|bupati|kota|pemkot|wali\s*kota)\b").expect("static regex")
+    Regex::new(r"(?i)(?-u:\b)(provinsi|pemprov|gubernur|kabupaten|pemkab|kab\.|bupati|kota|pemkot|wali\s*kota)(?-u:\b)").expect("static regex")
 });
 static DATELINE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?(?:[-–—|/]|,\s*[A-Z][\w. ]{0,30}?[-–—])").expect("static regex")
@@ -49,11 +49,11 @@ static AGENCY_PASSIVE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static ORGANISER_BEFORE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\b(?:oleh|dari|kepada|bersama)\s+$").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:oleh|dari|kepada|bersama)\s+$").expect("static regex"));
 static LIST_CONTINUES: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*(?:(?i:dan|serta)\b|,\s*(?:(?i:dan|serta)\s+)?\p{Lu})").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"^\s*(?:(?i:dan|serta)(?-u:\b)|,\s*(?:(?i:dan|serta)\s+)?\p{Lu})").expect("static regex"));
 static AGENCY_ACTIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\s*(?:\([^)]{1,20}\)\s*)?(?:RI\s+)?(?:kembali\s+|juga\s+|berhasil\s+)*(?:raih|meraih|menerima|mendapat|mendapatkan|memperoleh|menyabet|memboyong|dianugerahi|dinobatkan|terima|menempati|menduduki|keluar\s+sebagai)\b")
+    Regex::new(r"(?i)^\s*(?:\([^)]{1,20}\)\s*)?(?:RI\s+)?(?:kembali\s+|juga\s+|berhasil\s+)*(?:raih|meraih|menerima|mendapat|mendapatkan|memperoleh|menyabet|memboyong|dianugerahi|dinobatkan|terima|menempati|menduduki|keluar\s+sebagai)(?-u:\b)")
         .expect("static regex")
 });
 

@@ -45,7 +45,7 @@ pub struct Cues {
 impl Cues {
     fn new(file: &str, patterns: &[String]) -> Result<Cues, RuleError> {
         let each = patterns.iter().map(|p| compile(file, p)).collect::<Result<Vec<_>, _>>()?;
-        let set = regex::RegexSetBuilder::new(patterns)
+        let set = regex::RegexSetBuilder::new(patterns.iter().map(|p| crate::rules::ascii_boundaries(p)))
             .case_insensitive(true)
             .size_limit(64 << 20)
             .build()
@@ -60,7 +60,8 @@ impl Cues {
 
     /// Every match of every cue, left to right, overlapping ones dropped.
     pub fn all<'t>(&self, text: &'t str) -> Vec<regex::Match<'t>> {
-        let mut v: Vec<regex::Match<'t>> = self.each.iter().flat_map(|r| r.find_iter(text)).collect();
+        let hit = self.set.matches(text);
+        let mut v: Vec<regex::Match<'t>> = hit.iter().filter_map(|i| self.each.get(i)).flat_map(|r| r.find_iter(text)).collect();
         v.sort_by_key(|m| (m.start(), std::cmp::Reverse(m.end())));
         let mut out: Vec<regex::Match<'t>> = Vec::new();
         for m in v {
@@ -73,7 +74,8 @@ impl Cues {
 
     /// The first cue match, as (start, end, text).
     pub fn first<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
-        self.each.iter().filter_map(|r| r.find(text)).min_by_key(|m| m.start())
+        let hit = self.set.matches(text);
+        hit.iter().filter_map(|i| self.each.get(i)?.find(text)).min_by_key(|m| m.start())
     }
 }
 

@@ -46,7 +46,7 @@ pub struct CategoryRules {
 }
 
 static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:kategori|katagori|ketegori)\s+(?:ke\s*-?\s*)?(V|IV|I{1,3}|[1-5]|pertama|kedua|ketiga|keempat|kelima)\b")
+    Regex::new(r"(?i)(?-u:\b)(?:kategori|katagori|ketegori)\s+(?:ke\s*-?\s*)?(V|IV|I{1,3}|[1-5]|pertama|kedua|ketiga|keempat|kelima)(?-u:\b)")
         .expect("static regex")
 });
 

@@ -120,6 +120,7 @@ impl Gazetteer {
         surfaces.sort_by(|a, b| a.text.to_lowercase().cmp(&b.text.to_lowercase()));
         let matcher = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .match_kind(MatchKind::LeftmostLongest)
             .build(surfaces.iter().map(|s| s.text.as_str()))
             .map_err(|e| RuleError::syntax(REGIONS_FILE, e))?;

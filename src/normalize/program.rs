@@ -67,10 +67,14 @@ pub struct ProgramMatch {
 pub struct ProgramRules {
     /// Programmes, most specific first.
     pub programs: Vec<Program>,
+    /// Every pattern of every programme in one set, to skip programmes a text does not name.
+    any: regex::RegexSet,
+    /// For each pattern of `any`, the programme it belongs to.
+    owner: Vec<usize>,
 }
 
 static YEAR_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\W{0,3}(?:\([^)]{1,20}\)\s*)?(?:(?-i:\p{Lu})\p{Ll}+\s+)?(?:(?:tahun|th\.?|edisi|periode)\s+)?((?:19|20)\d\d)\b").expect("static regex")
+    Regex::new(r"(?i)^\W{0,3}(?:\([^)]{1,20}\)\s*)?(?:(?-i:\p{Lu})\p{Ll}+\s+)?(?:(?:tahun|th\.?|edisi|periode)\s+)?((?:19|20)\d\d)(?-u:\b)").expect("static regex")
 });
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\{(\w+)\}").expect("static regex"));
 
@@ -94,15 +98,32 @@ impl ProgramRules {
                 generic_category: d.generic_category,
             });
         }
-        Ok(ProgramRules { programs })
+        let mut all_patterns = Vec::new();
+        let mut owner = Vec::new();
+        for (i, p) in programs.iter().enumerate() {
+            for re in &p.patterns {
+                all_patterns.push(re.as_str().to_string()); // already ASCII-bounded by compile()
+                owner.push(i);
+            }
+        }
+        let any = regex::RegexSetBuilder::new(&all_patterns)
+            .case_insensitive(true)
+            .size_limit(64 << 20)
+            .build()
+            .map_err(|e| RuleError::syntax(file, e))?;
+        Ok(ProgramRules { programs, any, owner })
     }
 
     /// Every programme alias in `text`, left to right; where two overlap the
     /// higher-priority programme is kept.
     pub fn find_all(&self, text: &str) -> Vec<ProgramMatch> {
         let mut hits: Vec<ProgramMatch> = Vec::new();
+        let named: Vec<usize> = self.any.matches(text).iter().filter_map(|i| self.owner.get(i).copied()).collect();
+        if named.is_empty() {
+            return hits;
+        }
         for (index, p) in self.programs.iter().enumerate() {
-            if p.unless.iter().any(|u| u.is_match(text)) {
+            if !named.contains(&index) || p.unless.iter().any(|u| u.is_match(text)) {
                 continue;
             }
             for re in &p.patterns {

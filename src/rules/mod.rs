@@ -60,9 +60,15 @@ impl RuleError {
     }
 }
 
+/// A pattern with ASCII word boundaries: `\b` becomes `(?-u:\b)`, which keeps the
+/// fast DFA engines usable on text with non-ASCII characters (Indonesian words are ASCII).
+pub fn ascii_boundaries(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)")
+}
+
 /// Compiles a case-insensitive pattern from a rule file.
 pub fn compile(file: &str, pattern: &str) -> Result<regex::Regex, RuleError> {
-    regex::RegexBuilder::new(pattern)
+    regex::RegexBuilder::new(&ascii_boundaries(pattern))
         .case_insensitive(true)
         .size_limit(64 << 20)
         .build()
