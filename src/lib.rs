@@ -10,5 +10,6 @@ pub mod model;
 pub mod normalize;
 pub mod output;
 pub mod pipeline;
+pub mod report;
 pub mod rules;
 pub mod state;

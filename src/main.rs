@@ -51,6 +51,12 @@ enum Command {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
+    /// Write <out>/report.html: a self-contained page over the tables of a run.
+    Report {
+        /// Output folder of a run (holds mentions.parquet and articles.parquet).
+        #[arg(long, default_value = "output")]
+        out: PathBuf,
+    },
     /// Work with rule files.
     Rules {
         #[command(subcommand)]
@@ -98,6 +104,11 @@ fn real_main() -> Result<ExitCode> {
         Command::Explain { file, id, rules } => {
             let rules = rules::Rules::load(rules.as_deref())?;
             explain(&rules, file, id)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { out } => {
+            let path = anugerah::report::write_report(&out)?;
+            println!("wrote {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { action: RulesAction::Check { rules } } => {
