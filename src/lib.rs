@@ -12,4 +12,6 @@ pub mod output;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
+pub mod shard;
 pub mod state;
+pub mod stream;

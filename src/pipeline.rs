@@ -34,6 +34,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Write into a folder that holds files anugerah did not write.
     pub force: bool,
+    /// Process only the files of this shard (see [`crate::shard`]).
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// What a run did.
@@ -295,7 +297,10 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             Some((cached, parsed))
         })
     });
-    let discovery = ingest::discover(&opts.corpus);
+    let mut discovery = ingest::discover(&opts.corpus);
+    if let Some(shard) = opts.shard {
+        shard.filter(&mut discovery);
+    }
     let files = &discovery.files;
     let empty = state::Manifest::default();
     let known_m = known.as_ref().unwrap_or(&empty);

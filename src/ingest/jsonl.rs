@@ -55,7 +55,7 @@ pub fn read_jsonl<R: Read>(file: &SourceFile, mut reader: BufReader<R>, out: &mu
     }
 }
 
-enum LineRead {
+pub(crate) enum LineRead {
     Line,
     TooLong(usize),
     Eof,
@@ -63,7 +63,7 @@ enum LineRead {
 
 /// Reads up to the next newline, keeping at most `limit` bytes; a longer line
 /// is consumed and reported with its length, never buffered whole.
-fn read_bounded_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<LineRead> {
+pub(crate) fn read_bounded_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<LineRead> {
     let mut total = 0usize;
     let mut any = false;
     loop {
@@ -94,6 +94,12 @@ fn read_bounded_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, limit: usize) -> 
             return Ok(if total > limit { LineRead::TooLong(total) } else { LineRead::Line });
         }
     }
+}
+
+/// Parses one record, line `line_no` (1-based) of `file`, as [`read_jsonl`]
+/// does: the article, or the error row for the line.
+pub fn parse_line(file: &SourceFile, line_no: usize, bytes: &[u8]) -> Result<Article, ErrorRow> {
+    parse_record(file, line_no, bytes).map_err(|(id, e)| error_row(file, Some(id), &e))
 }
 
 fn parse_record(file: &SourceFile, line_no: usize, bytes: &[u8]) -> Result<Article, (String, IngestError)> {
