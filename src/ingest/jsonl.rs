@@ -19,6 +19,49 @@ pub fn read_jsonl_file(file: &SourceFile) -> super::FileOutcome {
     out
 }
 
+/// [`read_jsonl_file`], also returning the blake3 hash (hex) of the file's
+/// bytes, computed while they are read; `None` when reading failed.
+pub fn read_jsonl_file_hashed(file: &SourceFile) -> (super::FileOutcome, Option<String>) {
+    let mut out = super::FileOutcome::default();
+    let handle = match std::fs::File::open(&file.path) {
+        Ok(h) => h,
+        Err(e) => {
+            out.errors.push(error_row(file, None, &IngestError::Io(e)));
+            return (out, None);
+        }
+    };
+    let mut hasher = blake3::Hasher::new();
+    let mut failed = false;
+    let reader = HashingReader { inner: handle, hasher: &mut hasher, failed: &mut failed };
+    read_jsonl(file, BufReader::with_capacity(256 * 1024, reader), &mut out);
+    // read_jsonl reads to the end of the file unless reading failed.
+    let hash = (!failed).then(|| hasher.finalize().to_hex().to_string());
+    (out, hash)
+}
+
+/// A reader that hashes every byte it hands out and notes I/O errors.
+struct HashingReader<'h, R> {
+    inner: R,
+    hasher: &'h mut blake3::Hasher,
+    failed: &'h mut bool,
+}
+
+impl<R: Read> Read for HashingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.hasher.update(&buf[..n]);
+                Ok(n)
+            }
+            Err(e) => {
+                // read_jsonl stops at the first error: the hash is incomplete.
+                *self.failed = true;
+                Err(e)
+            }
+        }
+    }
+}
+
 /// Reads JSON Lines records from any reader into `out`.
 pub fn read_jsonl<R: Read>(file: &SourceFile, mut reader: BufReader<R>, out: &mut super::FileOutcome) {
     let mut line_no = 0usize;
