@@ -10,5 +10,8 @@ pub mod model;
 pub mod normalize;
 pub mod output;
 pub mod pipeline;
+pub mod report;
 pub mod rules;
+pub mod shard;
 pub mod state;
+pub mod stream;

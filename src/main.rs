@@ -39,6 +39,35 @@ enum Command {
         /// of files unchanged since the last run into the same --out.
         #[arg(long)]
         full: bool,
+        /// Process only the K-th of N parts of the corpus (by file; see `merge`).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<anugerah::shard::Shard>,
+    },
+    /// Stream JSON Lines articles in, one JSON line per mention out (errors as JSON lines on stderr).
+    Extract {
+        /// JSON Lines input file, or `-` for standard input.
+        #[arg(long, value_name = "FILE")]
+        jsonl: PathBuf,
+        /// Source name in article ids (`NAME#<id>`); default `stdin`, or the file name.
+        #[arg(long, value_name = "NAME")]
+        source: Option<String>,
+        /// Folder of rule files that override the embedded ones.
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
+    /// Combine the output folders of `run --shard K/N` into the tables of a full run.
+    Merge {
+        /// Output folder for the merged tables.
+        out: PathBuf,
+        /// Part output folders.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Write into an output folder that holds other files.
+        #[arg(long)]
+        force: bool,
     },
     /// Explain the extraction of one file: every field with its rule, every rejected sentence.
     Explain {
@@ -50,6 +79,12 @@ enum Command {
         /// Folder of rule files that override the embedded ones.
         #[arg(long)]
         rules: Option<PathBuf>,
+    },
+    /// Write <out>/report.html: a self-contained page over the tables of a run.
+    Report {
+        /// Output folder of a run (holds mentions.parquet and articles.parquet).
+        #[arg(long, default_value = "output")]
+        out: PathBuf,
     },
     /// Work with rule files.
     Rules {
@@ -85,19 +120,34 @@ fn main() -> ExitCode {
 fn real_main() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { corpus, out, rules, threads, strict, force, full } => {
-            let opts = pipeline::RunOptions { corpus, out, rules_dir: rules, threads, progress: true, force };
+        Command::Run { corpus, out, rules, threads, strict, force, full, shard } => {
+            let opts = pipeline::RunOptions { corpus, out, rules_dir: rules, threads, progress: true, force, shard };
             let mode = if full { pipeline::Mode::Full } else { pipeline::Mode::Incremental };
             let summary = pipeline::run_with(&opts, mode)?;
+            anugerah::shard::mark_output(&opts.out, shard)?;
             println!("{summary}");
             if strict && summary.errors > 0 {
                 return Ok(ExitCode::from(1));
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Extract { jsonl, source, rules, threads } => {
+            let opts = anugerah::stream::StreamOptions { input: jsonl, source, rules_dir: rules, threads };
+            let summary = anugerah::stream::run(&opts)?;
+            Ok(if summary.input_failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Command::Merge { out, parts, force } => {
+            println!("{}", anugerah::shard::merge(&out, &parts, force)?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Explain { file, id, rules } => {
             let rules = rules::Rules::load(rules.as_deref())?;
             explain(&rules, file, id)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { out } => {
+            let path = anugerah::report::write_report(&out)?;
+            println!("wrote {}", path.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules { action: RulesAction::Check { rules } } => {

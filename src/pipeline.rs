@@ -2,7 +2,7 @@
 
 use crate::extract;
 use crate::ingest::{self, FileOutcome, SourceFile};
-use crate::model::{ArticleRow, ErrorRow, Mention, Status};
+use crate::model::{Article, ArticleRow, ErrorRow, Mention, Status};
 use crate::output::{self, OutputError};
 use crate::rules::{RuleError, Rules};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -34,6 +34,8 @@ pub struct RunOptions {
     pub progress: bool,
     /// Write into a folder that holds files anugerah did not write.
     pub force: bool,
+    /// Process only the files of this shard (see [`crate::shard`]).
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// What a run did.
@@ -111,36 +113,12 @@ pub use crate::state::FileResult;
 /// Reads and extracts one file. Never panics on bad input: a panic inside
 /// the readers or extractor becomes an error row.
 pub fn process_file(rules: &Rules, file: &SourceFile) -> FileResult {
-    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let FileOutcome { articles, errors } = ingest::read_source(file);
-        let mut res = FileResult { errors, ..Default::default() };
-        for a in articles {
-            let mentions = extract::extract(rules, &a);
-            res.articles.push(ArticleRow {
-                article_id: a.article_id.clone(),
-                source_path: a.source_path.clone(),
-                format: a.format,
-                url: a.url.clone(),
-                title: a.title.clone(),
-                published: a.published.clone(),
-                chars: a.text.chars().count() as i64,
-                content_hash: blake3::hash(a.text.as_bytes()).to_hex().to_string(),
-                mentions: mentions.len() as i32,
-                status: if a.decode_note.is_some() { Status::Decoded } else { Status::Ok },
-            });
-            if let Some(note) = &a.decode_note {
-                res.errors.push(ErrorRow {
-                    source_path: a.source_path.clone(),
-                    article_id: Some(a.article_id.clone()),
-                    stage: "decode".into(),
-                    message: note.clone(),
-                });
-            }
-            res.mentions.extend(mentions);
-        }
-        res
-    }));
-    attempt.unwrap_or_else(|_| FileResult {
+    guarded(file, || extract_outcome(rules, ingest::read_source(file)))
+}
+
+/// Runs `f`, turning a panic into the error row of `file`.
+fn guarded(file: &SourceFile, f: impl FnOnce() -> FileResult) -> FileResult {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| FileResult {
         errors: vec![ErrorRow {
             source_path: file.rel_path.clone(),
             article_id: Some(file.rel_path.clone()),
@@ -149,6 +127,51 @@ pub fn process_file(rules: &Rules, file: &SourceFile) -> FileResult {
         }],
         ..Default::default()
     })
+}
+
+/// Files with at least this many articles (JSON Lines dumps) have their
+/// articles extracted in parallel, so one huge dump among many small files
+/// does not leave the other cores idle.
+const PARALLEL_ARTICLES: usize = 8;
+
+/// Extracts the mentions of the articles one file gave (see [`process_file`]).
+fn extract_outcome(rules: &Rules, outcome: FileOutcome) -> FileResult {
+    let FileOutcome { articles, errors } = outcome;
+    let one = |a: Article| -> (ArticleRow, Option<ErrorRow>, Vec<Mention>) {
+        let mentions = extract::extract(rules, &a);
+        let decode_error = a.decode_note.as_ref().map(|note| ErrorRow {
+            source_path: a.source_path.clone(),
+            article_id: Some(a.article_id.clone()),
+            stage: "decode".into(),
+            message: note.clone(),
+        });
+        let row = ArticleRow {
+            chars: a.text.chars().count() as i64,
+            content_hash: blake3::hash(a.text.as_bytes()).to_hex().to_string(),
+            mentions: mentions.len() as i32,
+            status: if a.decode_note.is_some() { Status::Decoded } else { Status::Ok },
+            article_id: a.article_id,
+            source_path: a.source_path,
+            format: a.format,
+            url: a.url,
+            title: a.title,
+            published: a.published,
+        };
+        (row, decode_error, mentions)
+    };
+    let done: Vec<_> = if articles.len() >= PARALLEL_ARTICLES {
+        articles.into_par_iter().map(one).collect()
+    } else {
+        articles.into_iter().map(one).collect()
+    };
+    let mut res = FileResult { errors, ..Default::default() };
+    res.articles.reserve(done.len());
+    for (row, decode_error, mentions) in done {
+        res.articles.push(row);
+        res.errors.extend(decode_error);
+        res.mentions.extend(mentions);
+    }
+    res
 }
 
 /// Checks that `out` may be written: created if missing, refused if it holds
@@ -225,8 +248,15 @@ fn now_ns() -> i64 {
 /// changed, could not be read (I/O error) or shares its id with another is
 /// marked `retry`, so the next run processes it again.
 fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id: bool) -> (Entry, Vec<u8>, FileResult) {
-    let hash = state::hash_file(&f.path).ok();
-    let result = process_file(rules, f);
+    // The hash is that of the bytes the readers read (one read of the file),
+    // or of the file itself when they did not read it whole.
+    let mut hash = None;
+    let result = guarded(f, || {
+        let (outcome, h) = ingest::read_source_hashed(f);
+        hash = h;
+        extract_outcome(rules, outcome)
+    });
+    let hash = hash.or_else(|| state::hash_file(&f.path).ok());
     let mtime_ns = f.mtime_ns as i64;
     let stable = state::stat(&f.path) == Some((f.size, mtime_ns));
     let io_failed = result.errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
@@ -240,6 +270,60 @@ fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id
     };
     let line = state::result_line(&result);
     (entry, line, result)
+}
+
+/// Files processed per chunk (see [`run_with`]): enough to keep every core
+/// busy, few enough that a chunk's results are small.
+const CHUNK_FILES: usize = 1024;
+
+impl Done {
+    /// Length of the results line (without newline).
+    fn line_len(&self, cached: &state::Cached) -> usize {
+        match &self.line {
+            Line::Cached(i) => cached.line(*i).len(),
+            Line::Fresh(l) => l.len(),
+        }
+    }
+}
+
+/// Carries out the plan for one file: reuse its cached results, or read and extract it.
+fn process_plan(rules: &Rules, f: &SourceFile, plan: Plan, run_start_ns: i64, shared_id: bool) -> Done {
+    let fresh = |known: Option<&Entry>| {
+        let (entry, line, result) = process_for_state(rules, f, run_start_ns, shared_id);
+        let kind = match known {
+            None => Kind::New,
+            Some(k) if !k.hash.is_empty() && k.hash == entry.hash => Kind::Unchanged,
+            Some(_) => Kind::Changed,
+        };
+        Done { entry, line: Line::Fresh(line), result, kind }
+    };
+    match plan {
+        Plan::Reuse(entry, line, parsed) => match parsed {
+            Some(result) => Done { entry, line: Line::Cached(line), result, kind: Kind::Unchanged },
+            None => fresh(Some(&entry)),
+        },
+        Plan::Check(known, line, parsed) => {
+            let hash = state::hash_file(&f.path).ok();
+            let parsed = if known.reusable() && hash.as_deref() == Some(known.hash.as_str()) { parsed } else { None };
+            match parsed {
+                Some(result) => {
+                    let mtime_ns = f.mtime_ns as i64;
+                    let stable = state::stat(&f.path) == Some((f.size, mtime_ns));
+                    let entry = Entry {
+                        path: f.rel_path.clone(),
+                        size: f.size,
+                        mtime_ns,
+                        hash: known.hash.clone(),
+                        retry: !stable,
+                        racy: mtime_ns >= run_start_ns.saturating_sub(state::RACY_WINDOW_NS),
+                    };
+                    Done { entry, line: Line::Cached(line), result, kind: Kind::Unchanged }
+                }
+                None => fresh(Some(&known)),
+            }
+        }
+        Plan::Process(known) => fresh(known.as_ref()),
+    }
 }
 
 /// Runs the whole batch. In [`Mode::Incremental`] it reuses the results cached
@@ -295,7 +379,10 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             Some((cached, parsed))
         })
     });
-    let discovery = ingest::discover(&opts.corpus);
+    let mut discovery = ingest::discover(&opts.corpus);
+    if let Some(shard) = opts.shard {
+        shard.filter(&mut discovery);
+    }
     let files = &discovery.files;
     let empty = state::Manifest::default();
     let known_m = known.as_ref().unwrap_or(&empty);
@@ -378,87 +465,61 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     } else {
         ProgressBar::hidden()
     };
-    let done: Vec<Done> = pool.install(|| {
-        files
-            .par_iter()
-            .zip(plans.into_par_iter())
-            .map(|(f, plan)| {
-                let shared_id = id_count[f.rel_path.as_str()] > 1;
-                let fresh = |known: Option<&Entry>| {
-                    let (entry, line, result) = process_for_state(&rules, f, run_start_ns, shared_id);
-                    let kind = match known {
-                        None => Kind::New,
-                        Some(k) if !k.hash.is_empty() && k.hash == entry.hash => Kind::Unchanged,
-                        Some(_) => Kind::Changed,
-                    };
-                    Done { entry, line: Line::Fresh(line), result, kind }
-                };
-                let d = match plan {
-                    Plan::Reuse(entry, line, parsed) => match parsed {
-                        Some(result) => Done { entry, line: Line::Cached(line), result, kind: Kind::Unchanged },
-                        None => fresh(Some(&entry)),
-                    },
-                    Plan::Check(known, line, parsed) => {
-                        let hash = state::hash_file(&f.path).ok();
-                        let parsed = if known.reusable() && hash.as_deref() == Some(known.hash.as_str()) {
-                            parsed
-                        } else {
-                            None
-                        };
-                        match parsed {
-                            Some(result) => {
-                                let mtime_ns = f.mtime_ns as i64;
-                                let stable = state::stat(&f.path) == Some((f.size, mtime_ns));
-                                let entry = Entry {
-                                    path: f.rel_path.clone(),
-                                    size: f.size,
-                                    mtime_ns,
-                                    hash: known.hash.clone(),
-                                    retry: !stable,
-                                    racy: mtime_ns >= run_start_ns.saturating_sub(state::RACY_WINDOW_NS),
-                                };
-                                Done { entry, line: Line::Cached(line), result, kind: Kind::Unchanged }
-                            }
-                            None => fresh(Some(&known)),
-                        }
-                    }
-                    Plan::Process(known) => fresh(known.as_ref()),
-                };
-                bar.inc(1);
-                d
-            })
-            .collect()
-    });
-    bar.finish_and_clear();
-
-    tracing::debug!("files processed at {:.3}s", started.elapsed().as_secs_f64());
-    let count = |k: Kind| done.iter().filter(|d| d.kind == k).count();
-    let (new, changed, unchanged) = (count(Kind::New), count(Kind::Changed), count(Kind::Unchanged));
+    // Files are processed in chunks, in path order: each chunk in parallel,
+    // then its results lines go to the results file (written and hashed by a
+    // background thread) and its rows to the tables, so no chunk's results
+    // are held longer than needed.
+    let generation = known.as_ref().map_or(0, |m| m.generation) + 1;
+    let mut results_writer = state::ResultsWriter::create(&opts.out, generation)?;
+    let (mut new, mut changed, mut unchanged) = (0usize, 0usize, 0usize);
     let mut articles = Vec::new();
     let mut mentions = Vec::new();
     let mut errors = discovery.errors.clone();
-    let mut entries = Vec::with_capacity(done.len());
-    let mut buf = Vec::with_capacity(cached.buf_len() + 4096);
-    for d in done {
-        articles.extend(d.result.articles);
-        mentions.extend(d.result.mentions);
-        errors.extend(d.result.errors);
-        entries.push(d.entry);
-        match d.line {
-            Line::Cached(i) => buf.extend_from_slice(cached.line(i)),
-            Line::Fresh(l) => buf.extend_from_slice(&l),
+    let mut entries = Vec::with_capacity(files.len());
+    let mut plans = plans.into_iter();
+    for chunk in files.chunks(CHUNK_FILES) {
+        let chunk_plans: Vec<Plan> = plans.by_ref().take(chunk.len()).collect();
+        let done: Vec<Done> = pool.install(|| {
+            chunk
+                .par_iter()
+                .zip(chunk_plans.into_par_iter())
+                .with_max_len(1)
+                .map(|(f, plan)| {
+                    let d = process_plan(&rules, f, plan, run_start_ns, id_count[f.rel_path.as_str()] > 1);
+                    bar.inc(1);
+                    d
+                })
+                .collect()
+        });
+        let mut lines = Vec::with_capacity(done.iter().map(|d| d.line_len(&cached) + 1).sum());
+        for d in done {
+            match d.kind {
+                Kind::New => new += 1,
+                Kind::Changed => changed += 1,
+                Kind::Unchanged => unchanged += 1,
+            }
+            articles.extend(d.result.articles);
+            mentions.extend(d.result.mentions);
+            errors.extend(d.result.errors);
+            entries.push(d.entry);
+            match d.line {
+                Line::Cached(i) => lines.extend_from_slice(cached.line(i)),
+                Line::Fresh(l) => lines.extend_from_slice(&l),
+            }
+            lines.push(b'\n');
         }
-        buf.push(b'\n');
+        results_writer.send(lines);
     }
+    bar.finish_and_clear();
     drop(cached);
+    tracing::debug!("files processed at {:.3}s", started.elapsed().as_secs_f64());
     sort_tables(&mut articles, &mut mentions, &mut errors);
     tracing::debug!("tables assembled at {:.3}s", started.elapsed().as_secs_f64());
 
-    // The results file and the tables are written side by side; the manifest
-    // that names them comes last.
-    let generation = known.as_ref().map_or(0, |m| m.generation) + 1;
+    // The results file is finished (fsync, rename) while the tables are
+    // written; the manifest that names them comes last.
     let (results, tables) = std::thread::scope(|s| {
-        let results = s.spawn(|| state::write_results(&opts.out, generation, &buf));
+        let results = s.spawn(move || results_writer.finish());
         let tables = output::write_tables(&opts.out, &mentions, &articles, &errors);
         (results.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), tables)
     });
@@ -468,7 +529,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     tracing::debug!("tables written at {:.3}s", started.elapsed().as_secs_f64());
 
     let totals = Totals { articles: articles.len(), mentions: mentions.len(), errors: errors.len() };
-    drop((articles, mentions, errors, buf));
+    drop((articles, mentions, errors));
     let manifest = state::Manifest {
         fingerprint,
         generation,

@@ -294,7 +294,7 @@ impl Cached {
 
 /// blake3 of 1 MiB chunks in parallel, then of the chunk hashes.
 pub fn par_hash(bytes: &[u8]) -> String {
-    let parts: Vec<[u8; 32]> = bytes.par_chunks(1 << 20).map(|c| *blake3::hash(c).as_bytes()).collect();
+    let parts: Vec<[u8; 32]> = bytes.par_chunks(HASH_PIECE).map(|c| *blake3::hash(c).as_bytes()).collect();
     let mut h = blake3::Hasher::new();
     h.update(&(bytes.len() as u64).to_le_bytes());
     for p in parts {
@@ -409,6 +409,113 @@ pub fn write_results(out: &Path, generation: u64, buf: &[u8]) -> Result<(String,
     let hash = par_hash(buf);
     write_atomic(&dir.join(&name), &[buf])?;
     Ok((name, buf.len() as u64, hash))
+}
+
+/// Size of the pieces [`par_hash`] hashes separately.
+const HASH_PIECE: usize = 1 << 20;
+
+/// What the writer thread of a [`ResultsWriter`] ends with.
+type WriterEnd = Result<(u64, Vec<[u8; 32]>), StateError>;
+
+/// Writes the results file of a run while the run goes on: batches of lines
+/// are sent, in manifest order, to a background thread that appends them to
+/// a temporary file and hashes them (the hash of [`par_hash`], computed
+/// piece by piece). [`ResultsWriter::finish`] fsyncs the file and renames it
+/// into place. The lines never need to be held in memory all at once.
+pub struct ResultsWriter {
+    name: String,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    handle: Option<std::thread::JoinHandle<WriterEnd>>,
+}
+
+impl ResultsWriter {
+    /// Starts the results file of `generation` in the state folder of `out`.
+    pub fn create(out: &Path, generation: u64) -> Result<ResultsWriter, StateError> {
+        let dir = state_dir(out);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let name = format!("results-{generation:08}.jsonl");
+        let path = dir.join(&name);
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let file = File::create(&tmp).map_err(io(&tmp))?;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let handle = std::thread::Builder::new()
+            .name("anugerah-results".into())
+            .spawn(move || -> WriterEnd {
+                let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+                let (mut len, mut pieces) = (0u64, Vec::new());
+                let (mut piece, mut piece_len) = (blake3::Hasher::new(), 0usize);
+                let mut failed = None;
+                for batch in rx {
+                    if failed.is_none() {
+                        if let Err(e) = w.write_all(&batch) {
+                            failed = Some(e);
+                        }
+                    }
+                    len += batch.len() as u64;
+                    let mut rest = batch.as_slice();
+                    while !rest.is_empty() {
+                        let take = (HASH_PIECE - piece_len).min(rest.len());
+                        piece.update(&rest[..take]);
+                        piece_len += take;
+                        rest = &rest[take..];
+                        if piece_len == HASH_PIECE {
+                            pieces.push(*piece.finalize().as_bytes());
+                            piece.reset();
+                            piece_len = 0;
+                        }
+                    }
+                }
+                if piece_len > 0 {
+                    pieces.push(*piece.finalize().as_bytes());
+                }
+                if let Some(e) = failed {
+                    return Err(io(&tmp)(e));
+                }
+                w.flush().map_err(io(&tmp))?;
+                w.get_ref().sync_all().map_err(io(&tmp))?;
+                drop(w);
+                std::fs::rename(&tmp, &path).map_err(io(&path))?;
+                if let Some(dir) = path.parent() {
+                    sync_dir(dir);
+                }
+                Ok((len, pieces))
+            })
+            .map_err(|e| StateError::Io { path: dir.clone(), source: e })?;
+        Ok(ResultsWriter { name, tx: Some(tx), handle: Some(handle) })
+    }
+
+    /// Appends newline-terminated lines.
+    pub fn send(&mut self, lines: Vec<u8>) {
+        if let Some(tx) = &self.tx {
+            // A closed channel means the thread failed: finish() reports it.
+            if tx.send(lines).is_err() {
+                self.tx = None;
+            }
+        }
+    }
+
+    /// Waits for the file to be written, fsynced and renamed; returns its
+    /// name, size and hash for the manifest.
+    pub fn finish(mut self) -> Result<(String, u64, String), StateError> {
+        self.tx = None;
+        let handle = self.handle.take().expect("results writer joined once");
+        let (len, pieces) = handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
+        let mut h = blake3::Hasher::new();
+        h.update(&len.to_le_bytes());
+        for p in pieces {
+            h.update(&p);
+        }
+        Ok((std::mem::take(&mut self.name), len, h.finalize().to_hex().to_string()))
+    }
+}
+
+impl Drop for ResultsWriter {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 /// Writes the manifest (last, after its results file and the tables), then

@@ -19,6 +19,49 @@ pub fn read_jsonl_file(file: &SourceFile) -> super::FileOutcome {
     out
 }
 
+/// [`read_jsonl_file`], also returning the blake3 hash (hex) of the file's
+/// bytes, computed while they are read; `None` when reading failed.
+pub fn read_jsonl_file_hashed(file: &SourceFile) -> (super::FileOutcome, Option<String>) {
+    let mut out = super::FileOutcome::default();
+    let handle = match std::fs::File::open(&file.path) {
+        Ok(h) => h,
+        Err(e) => {
+            out.errors.push(error_row(file, None, &IngestError::Io(e)));
+            return (out, None);
+        }
+    };
+    let mut hasher = blake3::Hasher::new();
+    let mut failed = false;
+    let reader = HashingReader { inner: handle, hasher: &mut hasher, failed: &mut failed };
+    read_jsonl(file, BufReader::with_capacity(256 * 1024, reader), &mut out);
+    // read_jsonl reads to the end of the file unless reading failed.
+    let hash = (!failed).then(|| hasher.finalize().to_hex().to_string());
+    (out, hash)
+}
+
+/// A reader that hashes every byte it hands out and notes I/O errors.
+struct HashingReader<'h, R> {
+    inner: R,
+    hasher: &'h mut blake3::Hasher,
+    failed: &'h mut bool,
+}
+
+impl<R: Read> Read for HashingReader<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.inner.read(buf) {
+            Ok(n) => {
+                self.hasher.update(&buf[..n]);
+                Ok(n)
+            }
+            Err(e) => {
+                // read_jsonl stops at the first error: the hash is incomplete.
+                *self.failed = true;
+                Err(e)
+            }
+        }
+    }
+}
+
 /// Reads JSON Lines records from any reader into `out`.
 pub fn read_jsonl<R: Read>(file: &SourceFile, mut reader: BufReader<R>, out: &mut super::FileOutcome) {
     let mut line_no = 0usize;
@@ -55,7 +98,7 @@ pub fn read_jsonl<R: Read>(file: &SourceFile, mut reader: BufReader<R>, out: &mu
     }
 }
 
-enum LineRead {
+pub(crate) enum LineRead {
     Line,
     TooLong(usize),
     Eof,
@@ -63,7 +106,7 @@ enum LineRead {
 
 /// Reads up to the next newline, keeping at most `limit` bytes; a longer line
 /// is consumed and reported with its length, never buffered whole.
-fn read_bounded_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<LineRead> {
+pub(crate) fn read_bounded_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, limit: usize) -> std::io::Result<LineRead> {
     let mut total = 0usize;
     let mut any = false;
     loop {
@@ -94,6 +137,12 @@ fn read_bounded_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, limit: usize) -> 
             return Ok(if total > limit { LineRead::TooLong(total) } else { LineRead::Line });
         }
     }
+}
+
+/// Parses one record, line `line_no` (1-based) of `file`, as [`read_jsonl`]
+/// does: the article, or the error row for the line.
+pub fn parse_line(file: &SourceFile, line_no: usize, bytes: &[u8]) -> Result<Article, ErrorRow> {
+    parse_record(file, line_no, bytes).map_err(|(id, e)| error_row(file, Some(id), &e))
 }
 
 fn parse_record(file: &SourceFile, line_no: usize, bytes: &[u8]) -> Result<Article, (String, IngestError)> {

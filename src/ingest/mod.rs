@@ -170,13 +170,45 @@ pub fn read_source(file: &SourceFile) -> FileOutcome {
     }
 }
 
+/// Reads one file like [`read_source`] and also returns the blake3 hash (hex)
+/// of the bytes it read, so a caller that needs both does not read the file
+/// twice. The hash is `None` when the file was not read whole (I/O error,
+/// over the size limit).
+pub fn read_source_hashed(file: &SourceFile) -> (FileOutcome, Option<String>) {
+    let mut hash = None;
+    let result = match file.format {
+        Format::Jsonl => return jsonl::read_jsonl_file_hashed(file),
+        Format::Txt => read_document_hashed(file, &mut hash).map(|d| text::article_from_text(file, d)),
+        Format::Html => read_document_hashed(file, &mut hash).map(|d| html::article_from_html(file, d)),
+    };
+    let outcome = match result {
+        Ok(article) => FileOutcome { articles: vec![article], errors: vec![] },
+        Err(err) => FileOutcome {
+            articles: vec![],
+            errors: vec![ErrorRow {
+                source_path: file.rel_path.clone(),
+                article_id: Some(file.rel_path.clone()),
+                stage: "read".into(),
+                message: err.to_string(),
+            }],
+        },
+    };
+    (outcome, hash)
+}
+
 /// Reads a whole txt/html file, refusing empty, huge or binary ones.
 fn read_document(file: &SourceFile) -> Result<decode::Decoded, IngestError> {
+    read_document_hashed(file, &mut None)
+}
+
+/// [`read_document`], setting `hash` to the blake3 of the bytes when they were read.
+fn read_document_hashed(file: &SourceFile, hash: &mut Option<String>) -> Result<decode::Decoded, IngestError> {
     let meta = std::fs::metadata(&file.path)?;
     if meta.len() > MAX_DOCUMENT_BYTES {
         return Err(IngestError::TooLarge { size: meta.len(), limit: MAX_DOCUMENT_BYTES });
     }
     let bytes = std::fs::read(&file.path)?;
+    *hash = Some(blake3::hash(&bytes).to_hex().to_string());
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(IngestError::Empty);
     }

@@ -1,4 +1,8 @@
-//! Writing the `mentions`, `articles` and `errors` tables as Parquet and CSV with polars.
+//! Writing the `mentions`, `articles`, `errors` and `summary` tables as Parquet and CSV with polars.
+//!
+//! The columns of every table are documented in `docs/schema.md`; each
+//! Parquet file carries the key `schema_version` ([`SCHEMA_VERSION`]) and the
+//! key `table` (its table name) in its key-value metadata.
 //!
 //! Every table is written to a temporary file first and renamed into place
 //! only when all of them are complete, so an interrupted run never leaves a
@@ -11,6 +15,12 @@ use thiserror::Error;
 
 /// Version of the table schema; bumped on any column change.
 pub const SCHEMA_VERSION: &str = "1";
+
+/// Key of the schema version in the Parquet key-value metadata.
+pub const SCHEMA_VERSION_KEY: &str = "schema_version";
+
+mod summary;
+pub use summary::{summary_frame, summary_rows, SummaryRow};
 
 /// Why tables could not be written.
 #[derive(Debug, Error)]
@@ -118,9 +128,14 @@ fn write_temp(dir: &Path, name: &str, df: &mut DataFrame) -> Result<Vec<(PathBuf
     let tmp_csv = dir.join(format!(".{name}.csv.tmp"));
     {
         let f = std::fs::File::create(&tmp_parquet).map_err(io(&tmp_parquet))?;
+        let kv = KeyValueMetadata::from_static(vec![
+            (SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string()),
+            ("table".to_string(), name.to_string()),
+        ]);
         ParquetWriter::new(f)
             .with_compression(ParquetCompression::Zstd(None))
             .with_statistics(StatisticsOptions::empty())
+            .with_key_value_metadata(Some(kv))
             .finish(df)
             .map_err(pe)?;
     }
@@ -135,7 +150,10 @@ fn write_temp(dir: &Path, name: &str, df: &mut DataFrame) -> Result<Vec<(PathBuf
     Ok(vec![(tmp_parquet, parquet), (tmp_csv, csv)])
 }
 
-/// Writes all three tables into `dir`, each renamed into place only after all are written.
+/// Writes all four tables into `dir`, each renamed into place only after all are written.
+///
+/// The `summary` table is derived from `mentions` alone (see [`summary_rows`]),
+/// so it is the same whether the mentions come from a full or an incremental run.
 pub fn write_tables(dir: &Path, mentions: &[Mention], articles: &[ArticleRow], errors: &[ErrorRow]) -> Result<(), OutputError> {
     fn pe(t: &'static str) -> impl Fn(PolarsError) -> OutputError {
         move |source| OutputError::Polars { table: t.to_string(), source }
@@ -144,6 +162,7 @@ pub fn write_tables(dir: &Path, mentions: &[Mention], articles: &[ArticleRow], e
         ("mentions", mentions_frame(mentions).map_err(pe("mentions"))?),
         ("articles", articles_frame(articles).map_err(pe("articles"))?),
         ("errors", errors_frame(errors).map_err(pe("errors"))?),
+        ("summary", summary_frame(&summary_rows(mentions)).map_err(pe("summary"))?),
     ];
     let mut renames = Vec::new();
     for (name, df) in frames.iter_mut() {
@@ -156,5 +175,13 @@ pub fn write_tables(dir: &Path, mentions: &[Mention], articles: &[ArticleRow], e
 }
 
 /// File names of the tables anugerah writes into an output folder.
-pub const TABLE_FILES: &[&str] =
-    &["mentions.parquet", "mentions.csv", "articles.parquet", "articles.csv", "errors.parquet", "errors.csv"];
+pub const TABLE_FILES: &[&str] = &[
+    "mentions.parquet",
+    "mentions.csv",
+    "articles.parquet",
+    "articles.csv",
+    "errors.parquet",
+    "errors.csv",
+    "summary.parquet",
+    "summary.csv",
+];

@@ -1,0 +1,13 @@
+//! Arbitrary bytes through the decoder and the plain-text reader.
+#![no_main]
+use anugerah::ingest::{decode, text, SourceFile};
+use anugerah::model::Format;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(d) = decode::decode_bytes(data) {
+        assert!(!d.text.contains('\0'));
+        let file = SourceFile { rel_path: "f.txt".into(), path: "f.txt".into(), format: Format::Txt, size: 0, mtime_ns: 0 };
+        let _ = text::article_from_text(&file, d);
+    }
+});

@@ -1,0 +1,25 @@
+//! Arbitrary text through the extractor with the embedded rules.
+#![no_main]
+use anugerah::extract;
+use anugerah::model::{Article, Format};
+use anugerah::rules::Rules;
+use libfuzzer_sys::fuzz_target;
+use std::sync::LazyLock;
+
+static RULES: LazyLock<Rules> = LazyLock::new(Rules::embedded);
+
+fuzz_target!(|text: &str| {
+    let a = Article {
+        article_id: "f.txt".into(),
+        source_path: "f.txt".into(),
+        format: Format::Txt,
+        url: None,
+        title: None,
+        published: None,
+        text: text.to_string(),
+        decode_note: None,
+    };
+    for m in extract::extract(&RULES, &a) {
+        assert!(a.text.get(m.start as usize..m.end as usize).is_some());
+    }
+});

@@ -1,0 +1,138 @@
+//! The `summary` table: one row per award, deduplicated across the articles
+//! (and outlets) that report it.
+//!
+//! An award is identified by (`recipient`, `region_code`, `recipient_level`,
+//! `program`, `edition`, category), where the category is `category_key` when
+//! the mention has one and otherwise the category text in lower case with its
+//! whitespace collapsed. The table is computed from the mention rows alone, so
+//! it does not depend on thread count or on whether the run was incremental.
+
+use super::{date_column, epoch_days, str_col};
+use crate::model::Mention;
+use polars::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One row of the `summary` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryRow {
+    /// Canonical programme name.
+    pub program: String,
+    /// Year label of the award.
+    pub edition: Option<i32>,
+    /// Canonical recipient name.
+    pub recipient: String,
+    /// Kemendagri region code of the recipient.
+    pub region_code: Option<String>,
+    /// Recipient level (`provinsi`, `kabupaten`, ...).
+    pub recipient_level: String,
+    /// BKN Award category key, as in the mentions.
+    pub category_key: Option<String>,
+    /// Category text: the most frequent spelling among the mentions (ties: the smallest).
+    pub category: Option<String>,
+    /// Best (lowest) rank stated by any supporting mention.
+    pub best_rank: Option<i32>,
+    /// Number of supporting mentions.
+    pub mentions: i32,
+    /// Number of distinct articles with a supporting mention.
+    pub articles: i32,
+    /// Earliest `award_date` of the supporting mentions (ISO `YYYY-MM-DD`).
+    pub first_award_date: Option<String>,
+}
+
+/// Lower-cased category text with whitespace collapsed: the grouping key of a
+/// category that has no `category_key`.
+pub fn category_text_key(category: &str) -> String {
+    category.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// Grouping key, in the sort order of the table.
+type Key = (String, Option<i32>, String, Option<String>, String, Option<String>, Option<String>);
+
+#[derive(Default)]
+struct Acc<'a> {
+    spellings: BTreeMap<&'a str, usize>,
+    best_rank: Option<i32>,
+    mentions: usize,
+    articles: BTreeSet<&'a str>,
+    first: Option<&'a str>,
+}
+
+/// Groups mentions into awards. Rows are sorted by program, edition (nulls
+/// first), recipient, region_code, recipient_level, category_key and the
+/// lower-cased category text (nulls first).
+pub fn summary_rows(mentions: &[Mention]) -> Vec<SummaryRow> {
+    let mut groups: BTreeMap<Key, Acc> = BTreeMap::new();
+    for m in mentions {
+        let text_key = if m.category_key.is_some() { None } else { m.category.as_deref().map(category_text_key) };
+        let key: Key = (
+            m.program.clone(),
+            m.edition,
+            m.recipient.clone(),
+            m.region_code.clone(),
+            m.recipient_level.as_str().to_string(),
+            m.category_key.clone(),
+            text_key,
+        );
+        let acc = groups.entry(key).or_default();
+        if let Some(c) = m.category.as_deref() {
+            *acc.spellings.entry(c).or_default() += 1;
+        }
+        acc.best_rank = match (acc.best_rank, m.rank) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        acc.mentions += 1;
+        acc.articles.insert(m.article_id.as_str());
+        if let Some(d) = m.award_date.as_deref() {
+            if acc.first.is_none_or(|f| d < f) {
+                acc.first = Some(d);
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|((program, edition, recipient, region_code, recipient_level, category_key, _), acc)| {
+            // Most frequent spelling; BTreeMap order makes the smallest win ties.
+            let category = acc
+                .spellings
+                .iter()
+                .fold(None::<(&str, usize)>, |best, (s, n)| match best {
+                    Some((_, bn)) if bn >= *n => best,
+                    _ => Some((s, *n)),
+                })
+                .map(|(s, _)| s.to_string());
+            SummaryRow {
+                program,
+                edition,
+                recipient,
+                region_code,
+                recipient_level,
+                category_key,
+                category,
+                best_rank: acc.best_rank,
+                mentions: i32::try_from(acc.mentions).unwrap_or(i32::MAX),
+                articles: i32::try_from(acc.articles.len()).unwrap_or(i32::MAX),
+                first_award_date: acc.first.map(str::to_string),
+            }
+        })
+        .collect()
+}
+
+/// The `summary` table.
+pub fn summary_frame(rows: &[SummaryRow]) -> Result<DataFrame, PolarsError> {
+    let s = |f: fn(&SummaryRow) -> Option<String>| rows.iter().map(f).collect::<Vec<_>>();
+    let cols = vec![
+        str_col("recipient", s(|r| Some(r.recipient.clone()))),
+        str_col("region_code", s(|r| r.region_code.clone())),
+        str_col("recipient_level", s(|r| Some(r.recipient_level.clone()))),
+        str_col("program", s(|r| Some(r.program.clone()))),
+        Column::new("edition".into(), rows.iter().map(|r| r.edition).collect::<Vec<_>>()),
+        str_col("category_key", s(|r| r.category_key.clone())),
+        str_col("category", s(|r| r.category.clone())),
+        Column::new("best_rank".into(), rows.iter().map(|r| r.best_rank).collect::<Vec<_>>()),
+        Column::new("mentions".into(), rows.iter().map(|r| Some(r.mentions)).collect::<Vec<_>>()),
+        Column::new("articles".into(), rows.iter().map(|r| Some(r.articles)).collect::<Vec<_>>()),
+        date_column("first_award_date", rows.iter().map(|r| r.first_award_date.as_deref().and_then(epoch_days)).collect())?,
+    ];
+    DataFrame::new(rows.len(), cols)
+}
