@@ -40,7 +40,7 @@ pub struct Extraction {
 }
 
 static PASSIVE_END: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:diraih|diraihkan|oleh|kepada|bagi|untuk|yakni|yaitu|adalah|ialah|antara\s+lain|diikuti|disusul|di\s?susul|dimenangkan|dianugerahkan|diberikan|diperoleh|diterima|ada|:|terinovatif|sebagai|adalah\s+pemprov)\W*$")
+    Regex::new(r"(?i)(?:diraih|diraihkan|oleh|kepada|bagi|untuk|yakni|yaitu|adalah|ialah|antara\s+lain|diikuti|disusul|di\s?susul|dimenangkan|dimenangi|dianugerahkan|diberikan|diperoleh|diterima|ada|:|terinovatif|sebagai|adalah\s+pemprov)\W*$")
         .expect("static regex")
 });
 static FOLLOWED_BY: LazyLock<Regex> =
@@ -68,7 +68,7 @@ static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static PASSIVE_WORD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:diraih|oleh|dimenangkan|diberikan\s+kepada|dianugerahkan\s+kepada|adalah|yakni|yaitu|antara\s+lain)(?-u:\b)").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:diraih|oleh|dimenangkan|dimenangi|diberikan\s+kepada|dianugerahkan\s+kepada|adalah|yakni|yaitu|antara\s+lain)(?-u:\b)").expect("static regex"));
 static SAME_CATEGORY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)kategori\s+(?:yang\s+)?sama(?-u:\b)").expect("static regex"));
 static EXCEPT_BEFORE: LazyLock<Regex> =
@@ -80,6 +80,12 @@ static MOVED_TO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\W*(?:menj
 static FROM_BEFORE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)dari\s+(?:kategori\s+)?$").expect("static regex"));
 static MASING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)masing-masing").expect("static regex"));
 
+/// The article prefilter: an award word or a programme name anywhere in `text`.
+/// Text without either never reaches sentence splitting.
+pub fn mentions_awards(rules: &Rules, text: &str) -> bool {
+    rules.triggers.article.any(text) || rules.programs.names_any(text)
+}
+
 /// Per-sentence results computed at most once per article.
 struct SentenceCache<'a> {
     rules: &'a Rules,
@@ -87,6 +93,10 @@ struct SentenceCache<'a> {
     sentences: &'a [Sentence],
     programs: Vec<std::cell::OnceCell<Vec<ProgramMatch>>>,
     recipients: Vec<std::cell::OnceCell<Vec<Recipient>>>,
+    award: Vec<std::cell::OnceCell<bool>>,
+    win: Vec<std::cell::OnceCell<bool>>,
+    /// Programmes named anywhere in the article; sentences are searched for these only.
+    named: Vec<usize>,
 }
 
 impl<'a> SentenceCache<'a> {
@@ -98,7 +108,20 @@ impl<'a> SentenceCache<'a> {
             sentences,
             programs: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
             recipients: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
+            award: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
+            win: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
+            named: rules.programs.named_in(text),
         }
+    }
+
+    /// Whether sentence `i` has an award word.
+    fn award(&self, i: usize) -> bool {
+        *self.award[i].get_or_init(|| self.rules.triggers.award.any(self.sentence(i)))
+    }
+
+    /// Whether sentence `i` has a winning word.
+    fn win(&self, i: usize) -> bool {
+        *self.win[i].get_or_init(|| self.rules.triggers.win.any(self.sentence(i)))
     }
 
     fn sentence(&self, i: usize) -> &'a str {
@@ -107,7 +130,7 @@ impl<'a> SentenceCache<'a> {
 
     /// Programmes named in sentence `i`.
     fn programs(&self, i: usize) -> &[ProgramMatch] {
-        self.programs[i].get_or_init(|| self.rules.programs.find_all(self.sentence(i)))
+        self.programs[i].get_or_init(|| self.rules.programs.find_among(self.sentence(i), &self.named))
     }
 
     /// Recipients of sentence `i`, programme names excluded.
@@ -137,7 +160,7 @@ pub fn extract(rules: &Rules, article: &Article) -> Vec<Mention> {
 pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     let mut out = Extraction::default();
     let text = article.text.as_str();
-    if !rules.triggers.award.any(text) {
+    if !mentions_awards(rules, text) {
         return out;
     }
     let doc = DocContext::build(rules, article);
@@ -157,14 +180,17 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         if let Some(p) = &own_program {
             current_program = Some(p.clone());
         }
-        if !s.list_item {
-            list_open = sent.trim_end().ends_with(':') || (sent.len() < 200 && rules.triggers.win.any(sent) && sent.to_lowercase().contains("berikut"));
+        // A short line without a full stop right after a list opener is an item too
+        // (HTML <li> entries, lines under "Berikut daftar pemenang:").
+        let list_item = s.list_item || (list_open && sent.len() < 90 && !sent.trim_end().ends_with('.'));
+        if !list_item {
+            list_open = sent.trim_end().ends_with(':') || (sent.len() < 200 && sent.to_lowercase().contains("berikut") && cache.win(si));
             if !list_open {
                 list_category = None;
             }
         }
         let continues = prev_mention && CONTINUATION.is_match(sent);
-        if !rules.triggers.award.any(sent) && !(s.list_item && list_category.is_some()) && !continues {
+        if !cache.award(si) && !(list_item && list_category.is_some()) && !continues {
             prev_mention = false;
             continue;
         }
@@ -200,13 +226,13 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             cats.retain(|c| c.end <= l.start());
         }
         let ranks = rules.ranks.find_all(sent);
-        let winning = rules.triggers.win.any(sent)
-            || (s.list_item && list_open)
+        let winning = cache.win(si)
+            || (list_item && list_open)
             || continues
             || (found.is_empty() && !cats.is_empty() && rules.triggers.pronoun.any(sent));
 
 
-        if s.list_item && found.is_empty() {
+        if list_item && found.is_empty() {
             if let Some(c) = cats.first() {
                 list_category = Some((c.text.clone(), if prog_def.bkn { Some(c.key.clone()) } else { None }));
                 trace.outcome = "list heading: category for the items below".into();
@@ -220,7 +246,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             continue;
         }
         prev_mention = true;
-        let mut rule = if s.list_item { "list-item" } else { "sentence" };
+        let mut rule = if list_item { "list-item" } else { "sentence" };
         let pronoun_recipient;
         let found: Vec<Recipient> = if found.is_empty() {
             let informative = !cats.is_empty() || !ranks.is_empty();
@@ -266,8 +292,16 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             if sranks.is_empty() && !slot.follows {
                 sranks = r2;
             }
+            // "peringkat kedua Jawa Timur": a rank right before the group is its own.
+            if let Some(adjacent) = ranks.iter().rev().find(|r| {
+                r.end <= slot.start && sent[r.end..slot.start].trim_matches(|c: char| c.is_whitespace() || c == ':').is_empty()
+            }) {
+                sranks = vec![adjacent.clone()];
+            }
             let ctx = &sent[slot.primary.0.min(slot.secondary.0)..slot.primary.1.max(slot.secondary.1)];
             let in_order = IN_ORDER.is_match(ctx) && slot.members.len() > 1;
+            // "menempati peringkat kedua dan ketiga": one rank per member, in order.
+            let paired = slot.members.len() > 1 && sranks.len() == slot.members.len();
             let start_rank = if slot.follows {
                 previous_last_rank.map(|r| r + 1)
             } else {
@@ -275,7 +309,11 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             };
             for (mi, member) in slot.members.iter().enumerate() {
                 let date = doc.date_for(rules, text, si, edition, &program.name);
-                let member_rank = if slot.follows || in_order {
+                let member_rank = if let Some(r) = parenthesised_rank(rules, sent, member.end) {
+                    Some(r)
+                } else if paired {
+                    sranks.get(mi).map(|r| r.rank)
+                } else if slot.follows || in_order {
                     start_rank.map(|r| r + mi as i32)
                 } else {
                     None
@@ -287,7 +325,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                     } else {
                         scats.iter().cloned().map(Some).collect()
                     }
-                } else if let Some((text, key)) = list_category.clone().filter(|_| s.list_item) {
+                } else if let Some((text, key)) = list_category.clone().filter(|_| list_item) {
                     vec![Some(CategoryMatch { key: key.unwrap_or_default(), text, start: 0, end: 0 })]
                 } else if SAME_CATEGORY.is_match(ctx) {
                     let prev = candidates
@@ -388,7 +426,7 @@ fn main_recipient(rules: &Rules, doc: &DocContext, cache: &SentenceCache<'_>) ->
     let mut candidates: Vec<(Recipient, usize)> = Vec::new();
     for i in 0..doc.sentences.len() {
         let sent = cache.sentence(i);
-        if !rules.triggers.award.any(sent) || !rules.triggers.win.any(sent) || rules.triggers.not_yet.any(sent) {
+        if !cache.award(i) || !cache.win(i) || rules.triggers.not_yet.any(sent) {
             continue;
         }
         for r in cache.recipients(i).iter().cloned() {
@@ -453,7 +491,10 @@ fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i3
 fn drop_moved_from(sent: &str, cats: &mut Vec<CategoryMatch>) {
     let from: Vec<usize> = cats
         .windows(2)
-        .filter(|w| MOVED_TO.is_match(&sent[w[0].end..w[1].start]) && FROM_BEFORE.is_match(&sent[..w[0].start]))
+        .filter(|w| {
+            let between = sent.get(w[0].end..w[1].start).unwrap_or("");
+            !between.is_empty() && MOVED_TO.is_match(between) && FROM_BEFORE.is_match(sent.get(..w[0].start).unwrap_or(""))
+        })
         .map(|w| w[0].start)
         .collect();
     cats.retain(|c| !from.contains(&c.start));
@@ -489,6 +530,14 @@ fn slots<'a>(sent: &str, found: &'a [Recipient]) -> Vec<Slot<'a>> {
         out.push(Slot { members: g, start: gs, primary, secondary, follows });
     }
     out
+}
+
+/// "Pemprov Jatim (peringkat 1)": a rank in parentheses right after a recipient.
+fn parenthesised_rank(rules: &Rules, sent: &str, end: usize) -> Option<i32> {
+    let rest = sent.get(end..)?.trim_start();
+    let inner = rest.strip_prefix('(')?;
+    let close = inner.find(')')?;
+    rules.ranks.find_all(inner.get(..close)?).first().map(|r| r.rank)
 }
 
 /// The rank of one of several categories in a sentence: a lone rank before all

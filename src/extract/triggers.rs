@@ -11,6 +11,7 @@ struct TriggerFile {
 
 #[derive(Deserialize)]
 struct CueDefs {
+    article: Vec<String>,
     award: Vec<String>,
     win: Vec<String>,
     #[serde(default)]
@@ -82,7 +83,9 @@ impl Cues {
 /// All sentence cues.
 #[derive(Debug)]
 pub struct Triggers {
-    /// Award words; also the prefilter.
+    /// Article prefilter: without one of these (or a programme name) an article is skipped.
+    pub article: Cues,
+    /// Award words that make a sentence worth reading.
     pub award: Cues,
     /// Winning or receiving.
     pub win: Cues,
@@ -114,6 +117,7 @@ impl Triggers {
         let f: TriggerFile = parse_toml(file, text)?;
         let c = f.cues;
         Ok(Triggers {
+            article: Cues::new(file, &c.article)?,
             award: Cues::new(file, &c.award)?,
             win: Cues::new(file, &c.win)?,
             not_yet: Cues::new(file, &c.not_yet)?,

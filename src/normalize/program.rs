@@ -24,6 +24,8 @@ struct ProgramDef {
     category_terms: Vec<String>,
     #[serde(default = "yes")]
     generic_category: bool,
+    #[serde(default)]
+    requires: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -47,6 +49,8 @@ pub struct Program {
     pub category_terms: Vec<Regex>,
     /// Whether any "kategori X" phrase is a category (false: only `category_terms`).
     pub generic_category: bool,
+    /// Programmes the article must also name for this one to count.
+    pub requires: Vec<String>,
 }
 
 /// A programme named in a text.
@@ -96,7 +100,13 @@ impl ProgramRules {
                 bkn: d.bkn,
                 level_category: d.level_category,
                 generic_category: d.generic_category,
+                requires: d.requires,
             });
+        }
+        for p in &programs {
+            if let Some(r) = p.requires.iter().find(|r| !programs.iter().any(|q| &q.name == *r)) {
+                return Err(RuleError::syntax(file, format!("programme `{}` requires unknown programme `{r}`", p.name)));
+            }
         }
         let mut all_patterns = Vec::new();
         let mut owner = Vec::new();
@@ -114,16 +124,34 @@ impl ProgramRules {
         Ok(ProgramRules { programs, any, owner })
     }
 
+    /// Whether any programme is named in `text`.
+    pub fn names_any(&self, text: &str) -> bool {
+        self.any.is_match(text)
+    }
+
+    /// Indexes of the programmes whose patterns match somewhere in `text`.
+    pub fn named_in(&self, text: &str) -> Vec<usize> {
+        let mut named: Vec<usize> = self.any.matches(text).iter().filter_map(|i| self.owner.get(i).copied()).collect();
+        named.dedup();
+        named
+    }
+
     /// Every programme alias in `text`, left to right; where two overlap the
     /// higher-priority programme is kept.
     pub fn find_all(&self, text: &str) -> Vec<ProgramMatch> {
+        self.find_among(text, &self.named_in(text))
+    }
+
+    /// [`ProgramRules::find_all`] restricted to the programmes in `named`
+    /// (those named somewhere in the article `text` comes from).
+    pub fn find_among(&self, text: &str, named: &[usize]) -> Vec<ProgramMatch> {
         let mut hits: Vec<ProgramMatch> = Vec::new();
-        let named: Vec<usize> = self.any.matches(text).iter().filter_map(|i| self.owner.get(i).copied()).collect();
         if named.is_empty() {
             return hits;
         }
         for (index, p) in self.programs.iter().enumerate() {
-            if !named.contains(&index) || p.unless.iter().any(|u| u.is_match(text)) {
+            let required_missing = p.requires.iter().any(|r| !named.iter().any(|n| self.programs.get(*n).is_some_and(|q| &q.name == r)));
+            if !named.contains(&index) || required_missing || p.unless.iter().any(|u| u.is_match(text)) {
                 continue;
             }
             for re in &p.patterns {

@@ -4,6 +4,12 @@ use crate::rules::{compile, parse_toml, RuleError};
 use regex::Regex;
 use serde::Deserialize;
 use std::collections::HashMap;
+use std::sync::LazyLock;
+
+static RANK_CONTINUES: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:\s*,\s*|\s+(?:dan|serta)\s+|\s+(?P<to>hingga|sampai|s/d)\s+)(?:ke\s*-?\s*)?(?P<n>\d{1,2}|[IVX]{1,4}|kedua|ketiga|keempat|kelima|keenam|ketujuh|kedelapan|kesembilan|kesepuluh)(?-u:\b)")
+        .expect("static regex")
+});
 
 #[derive(Deserialize)]
 struct RankFile {
@@ -97,6 +103,26 @@ impl RankRules {
         }
         out.sort_by_key(|r| r.start);
         out.dedup_by(|b, a| b.start < a.end);
+        // "peringkat kedua dan ketiga", "terbaik I hingga III": the ranks that follow.
+        let mut more = Vec::new();
+        for r in &out {
+            let mut end = r.end;
+            let mut last = r.rank;
+            while let Some(c) = text.get(end..).and_then(|rest| RANK_CONTINUES.captures(rest)) {
+                let (Some(m), Some(n)) = (c.get(0), c.name("n")) else { break };
+                let Some(next) = self.number(n.as_str()) else { break };
+                let range = c.name("to").is_some();
+                if range && next > last && next - last <= 20 {
+                    more.extend((last + 1..=next).map(|k| RankMatch { rank: k, text: m.as_str().trim().to_string(), start: end, end: end + m.end() }));
+                } else if !range {
+                    more.push(RankMatch { rank: next, text: m.as_str().trim().to_string(), start: end + m.start(), end: end + m.end() });
+                }
+                last = next;
+                end += m.end();
+            }
+        }
+        out.extend(more);
+        out.sort_by_key(|r| (r.start, r.rank));
         out
     }
 }
