@@ -31,7 +31,6 @@ fn article(text: &str) -> Article {
 }
 
 #[test]
-#[ignore = "extractor panic in src/extract/mod.rs drop_moved_from (overlapping categories); un-ignore once fixed"]
 fn extractor_survives_overlapping_categories() {
     let rules = Rules::embedded();
     for t in OVERLAPPING_CATEGORIES {
