@@ -331,7 +331,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                     let prev = candidates
                         .iter()
                         .rev()
-                        .find(|m| m.recipient == member.official && m.program == program.name)
+                        .find(|m| m.recipient == member.official && m.program == program.name && m.category.is_some())
                         .or_else(|| candidates.iter().rev().find(|m| m.program == program.name && m.category.is_some()));
                     vec![prev.and_then(|m| {
                         m.category.clone().map(|text| CategoryMatch { key: m.category_key.clone().unwrap_or_default(), text, start: 0, end: 0 })

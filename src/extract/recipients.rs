@@ -45,8 +45,13 @@ static NEXT_WORD: LazyLock<Regex> =
 static PREV_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(\p{Lu}[\p{L}'’.-]*)\s+$").expect("static regex"));
 static AGENCY_PASSIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:(?:diraih|dimenangkan|diterima|diperoleh|disabet)(?:\s+oleh)?|yakni|yaitu|adalah|ialah|:|non\s+kementerian)\s*$")
+    Regex::new(r"(?i)(?:(?:diraih|dimenangkan|dimenangi|diterima|diperoleh|disabet)(?:\s+oleh)?|disusul|diikuti|yakni|yaitu|adalah|ialah|:|non\s+kementerian)\s*$")
         .expect("static regex")
+});
+static LIST_JOIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^\s*(?:,\s*)?(?:(?:dan|serta)\s+)?$").expect("static regex"));
+static RANK_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(?:\([^)]{1,20}\)\s*)?(?:di\s+|pada\s+)?(?:urutan|peringkat|posisi|ranking)\s").expect("static regex")
 });
 static ORGANISER_BEFORE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:oleh|dari|kepada|bersama)\s+$").expect("static regex"));
@@ -60,7 +65,7 @@ static AGENCY_ACTIVE: LazyLock<Regex> = LazyLock::new(|| {
 /// Whether a national body or unit is tied to winning: "diraih (oleh) X", "X meraih",
 /// or "X dan Y meraih" (a list that a win verb follows).
 fn tied_to_win(cues: &Triggers, before: &str, after: &str) -> bool {
-    if AGENCY_PASSIVE.is_match(tail(before, 40)) || AGENCY_ACTIVE.is_match(head(after, 60)) {
+    if AGENCY_PASSIVE.is_match(tail(before, 40)) || AGENCY_ACTIVE.is_match(head(after, 60)) || RANK_AFTER.is_match(head(after, 40)) {
         return true;
     }
     if ORGANISER_BEFORE.is_match(tail(before, 30)) {
@@ -120,7 +125,8 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
         .map(|m| (m.start(), m.end()))
         .collect();
     for &(start, end) in &units {
-        if tied_to_win(cues, &sentence[..start], &sentence[end..]) {
+        let follows_tied = out.last().is_some_and(|l| l.end <= start && LIST_JOIN.is_match(&sentence[l.end..start]));
+        if follows_tied || tied_to_win(cues, &sentence[..start], &sentence[end..]) {
             out.push(Recipient {
                 official: sentence[start..end].to_string(),
                 level: Level::Unit,
@@ -198,7 +204,12 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
             });
             if regions.is_empty() {
                 // Agencies only when the sentence ties them to winning.
-                let tied = tied_to_win(cues, before, after);
+                let follows_tied = out
+                    .iter()
+                    .rev()
+                    .find(|l| l.end <= start)
+                    .is_some_and(|l| matches!(l.level, Level::Kementerian | Level::Lembaga | Level::Unit) && LIST_JOIN.is_match(&sentence[l.end..start]));
+                let tied = follows_tied || tied_to_win(cues, before, after);
                 if let (true, Some(a)) = (tied, agencies.first()) {
                     out.push(Recipient {
                         official: a.official.clone(),
