@@ -526,7 +526,11 @@ fn slots<'a>(sent: &str, found: &'a [Recipient]) -> Vec<Slot<'a>> {
         let left_text = &sent[left.0..left.1];
         let passive = gs > 0 && PASSIVE_END.is_match(left_text);
         let follows = i > 0 && FOLLOWED_BY.is_match(left_text);
-        let (primary, secondary) = if passive { (left, right) } else { (right, left) };
+        let (primary, mut secondary) = if passive { (left, right) } else { (right, left) };
+        // The text between two active groups describes the first one ("A raih X, B bawa pulang Y").
+        if !passive && out.last().is_some_and(|p: &Slot<'_>| p.primary == left) {
+            secondary = (left.1, left.1);
+        }
         out.push(Slot { members: g, start: gs, primary, secondary, follows });
     }
     out

@@ -78,7 +78,7 @@ pub struct ProgramRules {
 }
 
 static YEAR_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\W{0,3}(?:\([^)]{1,20}\)\s*)?(?:(?-i:\p{Lu})\p{Ll}+\s+)?(?:(?:tahun|th\.?|edisi|periode)\s+)?((?:19|20)\d\d)(?-u:\b)").expect("static regex")
+    Regex::new(r"(?i)^[^\w\n]{0,3}(?:\([^)]{1,20}\)[^\S\n]*)?(?:(?-i:\p{Lu})\p{Ll}+[^\S\n]+)?(?:(?:tahun|th\.?|edisi|periode)[^\S\n]+)?((?:19|20)\d\d)(?:$|[^\-/\d])").expect("static regex")
 });
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\{(\w+)\}").expect("static regex"));
 
@@ -211,5 +211,6 @@ mod tests {
         assert_eq!(year_after("PPD Tahun 2025 Kategori", 3), Some(2025));
         assert_eq!(year_after("BKN Award kategori 2023", 9), None);
         assert_eq!(year_after("Swasti Saba Wistara 2023 dalam", 11), Some(2023));
+        assert_eq!(year_after("Piala Adipura\n2024-03-05 10:00", 13), None);
     }
 }
