@@ -245,8 +245,13 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
             explicit,
         });
     }
+    // Units are found before gazetteer names: restore text order, drop overlaps.
+    out.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    out.dedup_by(|b, a| b.start < a.end);
     // The same body written twice in a row ("Provinsi Jawa Timur (Jatim)") counts once.
-    out.dedup_by(|b, a| a.official == b.official && sentence[a.end..b.start].trim_matches(|c: char| c.is_whitespace() || c == '(').is_empty());
+    out.dedup_by(|b, a| {
+        a.official == b.official && sentence.get(a.end..b.start).is_some_and(|g| g.trim_matches(|c: char| c.is_whitespace() || c == '(').is_empty())
+    });
     let _ = Entry::Region(0);
     out
 }
