@@ -55,7 +55,7 @@ static GROUP: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static GENERIC_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?-u:\b)(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>\p{L}[\p{L}/\-]*(?:\s+\p{L}[\p{L}/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d+)(?-u:\b))")
+    Regex::new(r"(?i)(?-u:\b)(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>[A-Za-z][A-Za-z/\-]*(?:\s+[A-Za-z][A-Za-z/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d+)(?-u:\b))")
         .expect("static regex")
 });
 static TIED_YEAR: LazyLock<Regex> =
@@ -100,7 +100,7 @@ struct SentenceCache<'a> {
 }
 
 impl<'a> SentenceCache<'a> {
-    fn new(rules: &'a Rules, text: &'a str, sentences: &'a [Sentence]) -> Self {
+    fn new(rules: &'a Rules, text: &'a str, sentences: &'a [Sentence], named: Vec<usize>) -> Self {
         let n = sentences.len();
         SentenceCache {
             rules,
@@ -110,7 +110,7 @@ impl<'a> SentenceCache<'a> {
             recipients: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
             award: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
             win: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
-            named: rules.programs.named_in(text),
+            named,
         }
     }
 
@@ -167,7 +167,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     let mut current_program: Option<ProgramMatch> = None;
     let mut list_category: Option<(String, Option<String>)> = None;
     let mut list_open = false;
-    let cache = SentenceCache::new(rules, text, &doc.sentences);
+    let cache = SentenceCache::new(rules, text, &doc.sentences, doc.named.clone());
     let main_recipient = main_recipient(rules, &doc, &cache);
     let mut candidates: Vec<Mention> = Vec::new();
     let mut prev_mention = false;
