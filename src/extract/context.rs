@@ -26,6 +26,8 @@ static OTHER_EVENT: LazyLock<Regex> = LazyLock::new(|| {
 pub struct DocContext {
     /// Sentences in text order.
     pub sentences: Vec<Sentence>,
+    /// Programmes named anywhere in the article (indexes into the programme rules).
+    pub named: Vec<usize>,
     /// Edition per programme name: the first year written right after its name.
     editions: BTreeMap<String, i32>,
     /// Years to try for a dateline without one, most likely first.
@@ -42,7 +44,8 @@ impl DocContext {
         let text = article.text.as_str();
         let sentences = super::sentences_of(text);
         let mut editions = BTreeMap::new();
-        for p in rules.programs.find_all(text) {
+        let named = rules.programs.named_in(text);
+        for p in rules.programs.find_among(text, &named) {
             if let Some(y) = year_after(text, p.end) {
                 editions.entry(p.name.clone()).or_insert(y);
             }
@@ -81,7 +84,7 @@ impl DocContext {
                 dates.insert(i, found);
             }
         }
-        let mut doc = DocContext { sentences, editions, years, dates, event: None };
+        let mut doc = DocContext { sentences, named, editions, years, dates, event: None };
         doc.event = doc.find_event(rules, text);
         doc
     }

@@ -55,7 +55,7 @@ static GROUP: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static GENERIC_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?-u:\b)(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>\p{L}[\p{L}/\-]*(?:\s+\p{L}[\p{L}/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d+)(?-u:\b))")
+    Regex::new(r"(?i)(?-u:\b)(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>[A-Za-z][A-Za-z/\-]*(?:\s+[A-Za-z][A-Za-z/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d+)(?-u:\b))")
         .expect("static regex")
 });
 static TIED_YEAR: LazyLock<Regex> =
@@ -100,7 +100,7 @@ struct SentenceCache<'a> {
 }
 
 impl<'a> SentenceCache<'a> {
-    fn new(rules: &'a Rules, text: &'a str, sentences: &'a [Sentence]) -> Self {
+    fn new(rules: &'a Rules, text: &'a str, sentences: &'a [Sentence], named: Vec<usize>) -> Self {
         let n = sentences.len();
         SentenceCache {
             rules,
@@ -110,7 +110,7 @@ impl<'a> SentenceCache<'a> {
             recipients: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
             award: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
             win: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
-            named: rules.programs.named_in(text),
+            named,
         }
     }
 
@@ -167,7 +167,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     let mut current_program: Option<ProgramMatch> = None;
     let mut list_category: Option<(String, Option<String>)> = None;
     let mut list_open = false;
-    let cache = SentenceCache::new(rules, text, &doc.sentences);
+    let cache = SentenceCache::new(rules, text, &doc.sentences, doc.named.clone());
     let main_recipient = main_recipient(rules, &doc, &cache);
     let mut candidates: Vec<Mention> = Vec::new();
     let mut prev_mention = false;
@@ -298,7 +298,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             }) {
                 sranks = vec![adjacent.clone()];
             }
-            let ctx = &sent[slot.primary.0.min(slot.secondary.0)..slot.primary.1.max(slot.secondary.1)];
+            let ctx = sent.get(slot.primary.0.min(slot.secondary.0)..slot.primary.1.max(slot.secondary.1)).unwrap_or("");
             let in_order = IN_ORDER.is_match(ctx) && slot.members.len() > 1;
             // "menempati peringkat kedua dan ketiga": one rank per member, in order.
             let paired = slot.members.len() > 1 && sranks.len() == slot.members.len();
@@ -510,7 +510,7 @@ fn slots<'a>(sent: &str, found: &'a [Recipient]) -> Vec<Slot<'a>> {
     let mut groups: Vec<Vec<&Recipient>> = Vec::new();
     for r in found {
         match groups.last_mut() {
-            Some(g) if g.last().is_some_and(|l| l.end <= r.start && LIST_GAP.is_match(&sent[l.end..r.start])) => g.push(r),
+            Some(g) if g.last().is_some_and(|l| sent.get(l.end..r.start).is_some_and(|gap| LIST_GAP.is_match(gap))) => g.push(r),
             _ => groups.push(vec![r]),
         }
     }
@@ -523,7 +523,7 @@ fn slots<'a>(sent: &str, found: &'a [Recipient]) -> Vec<Slot<'a>> {
         let (gs, ge) = bounds[i];
         let left = (if i == 0 { 0 } else { bounds[i - 1].1 }, gs);
         let right = (ge, bounds.get(i + 1).map(|b| b.0).unwrap_or(sent.len()));
-        let left_text = &sent[left.0..left.1];
+        let left_text = sent.get(left.0..left.1).unwrap_or("");
         let passive = gs > 0 && PASSIVE_END.is_match(left_text);
         let follows = i > 0 && FOLLOWED_BY.is_match(left_text);
         let (primary, mut secondary) = if passive { (left, right) } else { (right, left) };
@@ -573,7 +573,7 @@ fn rank_for_category(c: &CategoryMatch, cats: &[CategoryMatch], ranks: &[RankMat
 fn carried_categories(sent: &str, cats: &[CategoryMatch], slot_start: usize) -> Vec<CategoryMatch> {
     let before: Vec<&CategoryMatch> = cats.iter().filter(|c| c.end <= slot_start).collect();
     let Some(last) = before.last() else { return vec![] };
-    let between = &sent[last.end..slot_start];
+    let between = sent.get(last.end..slot_start).unwrap_or("");
     if PASSIVE_WORD.is_match(between) {
         vec![(*last).clone()]
     } else {

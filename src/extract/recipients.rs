@@ -41,9 +41,9 @@ static DATELINE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 static DASH_AFTER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?[-–—]").expect("static regex"));
 static NEXT_WORD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s+(\p{Lu}[\p{L}'’-]*)").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"^\s+([A-Z][A-Za-z'’-]*)").expect("static regex"));
 static PREV_WORD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(\p{Lu}[\p{L}'’.-]*)\s+$").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"([A-Z][A-Za-z'’.-]*)\s+$").expect("static regex"));
 static AGENCY_PASSIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:(?:diraih|dimenangkan|dimenangi|diterima|diperoleh|disabet)(?:\s+oleh)?|disusul|diikuti|yakni|yaitu|adalah|ialah|:|non\s+kementerian)\s*$")
         .expect("static regex")
@@ -56,7 +56,7 @@ static RANK_AFTER: LazyLock<Regex> = LazyLock::new(|| {
 static ORGANISER_BEFORE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:oleh|dari|kepada|bersama)\s+$").expect("static regex"));
 static LIST_CONTINUES: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\s*(?:(?i:dan|serta)(?-u:\b)|,\s*(?:(?i:dan|serta)\s+)?\p{Lu})").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"^\s*(?:(?i:dan|serta)(?-u:\b)|,\s*(?:(?i:dan|serta)\s+)?[A-Z])").expect("static regex"));
 static AGENCY_ACTIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*(?:\([^)]{1,20}\)\s*)?(?:RI\s+)?(?:kembali\s+|juga\s+|berhasil\s+)*(?:raih|meraih|menerima|mendapat|mendapatkan|memperoleh|menyabet|memboyong|dianugerahi|dinobatkan|terima|menempati|menduduki|keluar\s+sebagai)(?-u:\b)")
         .expect("static regex")
@@ -245,8 +245,13 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
             explicit,
         });
     }
+    // Units are found before gazetteer names: restore text order, drop overlaps.
+    out.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    out.dedup_by(|b, a| b.start < a.end);
     // The same body written twice in a row ("Provinsi Jawa Timur (Jatim)") counts once.
-    out.dedup_by(|b, a| a.official == b.official && sentence[a.end..b.start].trim_matches(|c: char| c.is_whitespace() || c == '(').is_empty());
+    out.dedup_by(|b, a| {
+        a.official == b.official && sentence.get(a.end..b.start).is_some_and(|g| g.trim_matches(|c: char| c.is_whitespace() || c == '(').is_empty())
+    });
     let _ = Entry::Region(0);
     out
 }

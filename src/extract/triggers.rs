@@ -1,7 +1,7 @@
 //! Sentence cues from `triggers.toml`: award words, winning, plans, aggregates, giving.
 
 use crate::rules::{compile, parse_toml, RuleError};
-use regex::{Regex, RegexSet};
+use regex::Regex;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -36,47 +36,37 @@ struct CueDefs {
     unit: Vec<String>,
 }
 
-/// One family of cues, compiled as a set (for "any") and one by one (for spans).
+/// One family of cues, compiled into one alternation (leftmost match wins).
 #[derive(Debug)]
 pub struct Cues {
-    set: RegexSet,
-    each: Vec<Regex>,
+    any: Option<Regex>,
 }
 
 impl Cues {
     fn new(file: &str, patterns: &[String]) -> Result<Cues, RuleError> {
-        let each = patterns.iter().map(|p| compile(file, p)).collect::<Result<Vec<_>, _>>()?;
-        let set = regex::RegexSetBuilder::new(patterns.iter().map(|p| crate::rules::ascii_boundaries(p)))
-            .case_insensitive(true)
-            .size_limit(64 << 20)
-            .build()
-            .map_err(|e| RuleError::syntax(file, e))?;
-        Ok(Cues { set, each })
+        for p in patterns {
+            compile(file, p)?; // a clear message naming the bad pattern
+        }
+        if patterns.is_empty() {
+            return Ok(Cues { any: None });
+        }
+        let joined = patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
+        Ok(Cues { any: Some(compile(file, &joined)?) })
     }
 
     /// Whether any cue matches.
     pub fn any(&self, text: &str) -> bool {
-        self.set.is_match(text)
+        self.any.as_ref().is_some_and(|r| r.is_match(text))
     }
 
-    /// Every match of every cue, left to right, overlapping ones dropped.
+    /// Every cue match, left to right, non-overlapping.
     pub fn all<'t>(&self, text: &'t str) -> Vec<regex::Match<'t>> {
-        let hit = self.set.matches(text);
-        let mut v: Vec<regex::Match<'t>> = hit.iter().filter_map(|i| self.each.get(i)).flat_map(|r| r.find_iter(text)).collect();
-        v.sort_by_key(|m| (m.start(), std::cmp::Reverse(m.end())));
-        let mut out: Vec<regex::Match<'t>> = Vec::new();
-        for m in v {
-            if out.last().is_none_or(|l| l.end() <= m.start()) {
-                out.push(m);
-            }
-        }
-        out
+        self.any.as_ref().map(|r| r.find_iter(text).collect()).unwrap_or_default()
     }
 
-    /// The first cue match, as (start, end, text).
+    /// The leftmost cue match.
     pub fn first<'t>(&self, text: &'t str) -> Option<regex::Match<'t>> {
-        let hit = self.set.matches(text);
-        hit.iter().filter_map(|i| self.each.get(i)?.find(text)).min_by_key(|m| m.start())
+        self.any.as_ref()?.find(text)
     }
 }
 

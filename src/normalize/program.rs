@@ -78,7 +78,7 @@ pub struct ProgramRules {
 }
 
 static YEAR_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^[^\w\n]{0,3}(?:\([^)]{1,20}\)[^\S\n]*)?(?:(?-i:\p{Lu})\p{Ll}+[^\S\n]+)?(?:(?:tahun|th\.?|edisi|periode)[^\S\n]+)?((?:19|20)\d\d)(?:$|[^\-/\d])").expect("static regex")
+    Regex::new(r"(?i)^[^\w\n]{0,3}(?:\([^)]{1,20}\)[^\S\n]*)?(?:(?-i:[A-Z])[a-z]+[^\S\n]+)?(?:(?:tahun|th\.?|edisi|periode)[^\S\n]+)?((?:19|20)\d\d)(?:$|[^\-/\d])").expect("static regex")
 });
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\{(\w+)\}").expect("static regex"));
 
