@@ -45,9 +45,20 @@ impl DocContext {
         let sentences = super::sentences_of(text);
         let mut editions = BTreeMap::new();
         let named = rules.programs.named_in(text);
-        for p in rules.programs.find_among(text, &named) {
+        let found = rules.programs.find_among(text, &named);
+        for p in &found {
             if let Some(y) = year_after(text, p.end) {
                 editions.entry(p.name.clone()).or_insert(y);
+            }
+        }
+        // "predikat WBK dan WBBM tahun 2024": a year after the last of several
+        // programmes named in one sentence is the edition of each.
+        for s in &sentences {
+            let here: Vec<_> = found.iter().filter(|p| p.start >= s.start && p.end <= s.end).collect();
+            if let Some(y) = here.iter().find_map(|p| year_after(text, p.end)) {
+                for p in &here {
+                    editions.entry(p.name.clone()).or_insert(y);
+                }
             }
         }
         let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
