@@ -88,12 +88,15 @@ impl DocContext {
         for (y, _) in by_count {
             push(y);
         }
-        let mut dates = BTreeMap::new();
-        for (i, s) in sentences.iter().enumerate() {
-            let found = rules.dates.find_all(&text[s.start..s.end]);
-            if !found.is_empty() {
-                dates.insert(i, found);
-            }
+        // One pass over the text; each date goes to the sentence that holds it,
+        // with offsets made relative to that sentence.
+        let mut dates: BTreeMap<usize, Vec<DateMatch>> = BTreeMap::new();
+        for mut d in rules.dates.find_all(text) {
+            let i = sentences.partition_point(|s| s.end <= d.start);
+            let Some(s) = sentences.get(i).filter(|s| s.start <= d.start && d.end <= s.end) else { continue };
+            d.start -= s.start;
+            d.end -= s.start;
+            dates.entry(i).or_default().push(d);
         }
         let mut doc = DocContext { sentences, named, editions, years, dates, event: None };
         doc.event = doc.find_event(rules, text);

@@ -44,14 +44,20 @@ pub struct Cues {
 
 impl Cues {
     fn new(file: &str, patterns: &[String]) -> Result<Cues, RuleError> {
-        for p in patterns {
-            compile(file, p)?; // a clear message naming the bad pattern
-        }
         if patterns.is_empty() {
             return Ok(Cues { any: None });
         }
         let joined = patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
-        Ok(Cues { any: Some(compile(file, &joined)?) })
+        match compile(file, &joined) {
+            Ok(re) => Ok(Cues { any: Some(re) }),
+            Err(joined_error) => {
+                // Name the pattern at fault rather than the whole alternation.
+                for p in patterns {
+                    compile(file, p)?;
+                }
+                Err(joined_error)
+            }
+        }
     }
 
     /// Whether any cue matches.
