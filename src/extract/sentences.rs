@@ -41,24 +41,20 @@ fn split_line(text: &str, start: usize, end: usize, out: &mut Vec<Sentence>) {
     let line = &text[start..end];
     let list_item = LIST_ITEM.is_match(line.trim_start());
     let mut s = 0;
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
-    for (k, &(i, c)) in chars.iter().enumerate() {
-        if !matches!(c, '.' | '!' | '?') {
-            continue;
-        }
-        let next = chars.get(k + 1).map(|x| x.1);
-        let after = chars.get(k + 2).map(|x| x.1);
+    // Only `.`, `!` and `?` can end a sentence: look at the two characters after each.
+    for (i, c) in line.match_indices(['.', '!', '?']).map(|(i, m)| (i, m.chars().next().unwrap_or('.'))) {
+        let mut rest = line[i + c.len_utf8()..].chars();
+        let next = rest.next();
+        let after = rest.next();
         let boundary = next.is_some_and(char::is_whitespace)
             && after.is_some_and(|a| a.is_uppercase() || a.is_ascii_digit() || matches!(a, '"' | '“' | '‘' | '\'' | '('));
-        if !boundary || (c == '.' && ends_with_abbreviation(&line[s..i])) {
+        if !boundary || i < s || (c == '.' && ends_with_abbreviation(&line[s..i])) {
             continue;
         }
         push(start + s, start + i + c.len_utf8(), list_item && s == 0, out);
         s = i + c.len_utf8();
     }
     push(start + s, end, list_item && s == 0, out);
-    // List items keep their marker in one sentence; nothing else to do.
-    let _ = text;
 }
 
 fn push(start: usize, end: usize, list_item: bool, out: &mut Vec<Sentence>) {

@@ -78,7 +78,7 @@ pub struct ProgramRules {
 }
 
 static YEAR_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^[^\w\n]{0,3}(?:\([^)]{1,20}\)[^\S\n]*)?(?:(?-i:[A-Z])[a-z]+[^\S\n]+)?(?:(?:tahun|th\.?|edisi|periode)[^\S\n]+)?((?:19|20)\d\d)(?:$|[^\-/\d])").expect("static regex")
+    Regex::new(r"(?i)^[^A-Za-z0-9_\n]{0,3}(?:\([^)]{1,20}\)[ \t]*)?(?:(?-i:[A-Z])[a-z]+[ \t]+)?(?:(?:tahun|th\.?|edisi|periode)[ \t]+)?((?:19|20)[0-9][0-9])(?:$|[^\-/0-9])").expect("static regex")
 });
 static PLACEHOLDER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\{(\w+)\}").expect("static regex"));
 
@@ -154,7 +154,17 @@ impl ProgramRules {
             if !named.contains(&index) || required_missing || p.unless.iter().any(|u| u.is_match(text)) {
                 continue;
             }
+            let templated = p.name.contains('{');
             for re in &p.patterns {
+                if !templated {
+                    // No placeholder to fill: plain matches are much cheaper than captures.
+                    for m in re.find_iter(text) {
+                        if !hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
+                            hits.push(ProgramMatch { index, name: p.name.clone(), start: m.start(), end: m.end() });
+                        }
+                    }
+                    continue;
+                }
                 for c in re.captures_iter(text) {
                     let Some(m) = c.get(0) else { continue };
                     if hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
