@@ -55,7 +55,7 @@ static GROUP: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static GENERIC_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?-u:\b)(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>[A-Za-z][A-Za-z/\-]*(?:\s+[A-Za-z][A-Za-z/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|\d+)(?-u:\b))")
+    Regex::new(r"(?i)(?-u:\b)(?:kategori|katagori|ketegori)\s+(?:\W\s*)?(?P<c>[A-Za-z][A-Za-z/\-]*(?:\s+[A-Za-z][A-Za-z/\-]*){0,5}?)(?:\W*\s*(?:[,.;:()”“]|$)|\s+(?:dari|pada|tahun|yang|dalam|di|untuk|dengan|oleh|sebagai|diraih|diperoleh|dan|serta|ini|itu|tersebut|karena|atas|se|kepada|bagi|diberikan|dianugerahkan|diserahkan|\d+)(?-u:\b))")
         .expect("static regex")
 });
 static TIED_YEAR: LazyLock<Regex> =
@@ -634,7 +634,32 @@ fn share_predicates(rules: &Rules, rows: &mut [Mention]) {
 /// Keeps one row per distinct award: rows without a category give way to rows
 /// with one for the same recipient and programme; a row without rank, edition
 /// or date gives way to the same award with them.
-fn dedupe(mut rows: Vec<Mention>) -> Vec<Mention> {
+fn dedupe(rows: Vec<Mention>) -> Vec<Mention> {
+    // One body named twice in a sentence ("Pemprov Kalsel meraih peringkat 1 ... capaian
+    // Pemerintah Provinsi Kalimantan Selatan dalam perencanaan ..."): rank and category meet.
+    let mut rows = rows;
+    let mut i = 0;
+    while i < rows.len() {
+        let partner = (0..rows.len()).find(|&j| {
+            j != i
+                && rows[j].start == rows[i].start
+                && rows[j].recipient == rows[i].recipient
+                && rows[j].program == rows[i].program
+                && rows[i].category.is_none()
+                && rows[i].rank.is_some()
+                && rows[j].category.is_some()
+                && rows[j].rank.is_none()
+        });
+        match partner {
+            Some(j) => {
+                let (rank, text) = (rows[i].rank, rows[i].rank_text.clone());
+                rows[j].rank = rank;
+                rows[j].rank_text = text;
+                rows.remove(i);
+            }
+            None => i += 1,
+        }
+    }
     let cat_of = |m: &Mention| -> String {
         m.category_key.clone().or_else(|| m.category.clone().map(|c| c.to_lowercase())).unwrap_or_default()
     };
