@@ -375,6 +375,9 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                     if let Some((_, t)) = &date {
                         fields.push(("award_date".into(), "dates.toml".into(), t.clone()));
                     }
+                    if let Some(y) = edition {
+                        fields.push(("edition".into(), "year after the programme / tied to the sentence / article".into(), y.to_string()));
+                    }
                     trace.fields.extend(fields);
                     candidates.push(Mention {
                         mention_id: String::new(),
