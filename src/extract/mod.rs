@@ -68,7 +68,7 @@ static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static PASSIVE_WORD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:diraih|oleh|dimenangkan|dimenangi|diberikan\s+kepada|dianugerahkan\s+kepada|adalah|yakni|yaitu|antara\s+lain)(?-u:\b)").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:diraih|oleh|dimenangkan|dimenangi|diberikan\s+kepada|dianugerahkan\s+kepada|adalah|yakni|yaitu|antara\s+lain|disusul|diikuti|sedangkan|sementara)(?-u:\b)").expect("static regex"));
 static SAME_CATEGORY: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)kategori\s+(?:yang\s+)?sama(?-u:\b)").expect("static regex"));
 static EXCEPT_BEFORE: LazyLock<Regex> =
@@ -78,6 +78,13 @@ static NOT_A_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
 });
 static MOVED_TO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\W*(?:menjadi|ke)\s+(?:kategori\s+)?$").expect("static regex"));
 static FROM_BEFORE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)dari\s+(?:kategori\s+)?$").expect("static regex"));
+static TABLE_RECIPIENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^(?:instansi|daerah|pemda|pemerintah\s+daerah|penerima|pemenang|peraih|nama(?:\s+instansi|\s+daerah)?|kabupaten/kota|provinsi|satker|unit(?:\s+kerja)?)$").expect("static regex")
+});
+static TABLE_CATEGORY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^(?:kategori|bidang|jenis\s+penghargaan|penghargaan|predikat)$").expect("static regex"));
+static TABLE_RANK: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)^(?:peringkat|juara|ranking|rangking|urutan|posisi)$").expect("static regex"));
 static MASING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)masing-masing").expect("static regex"));
 
 /// The article prefilter: an award word or a programme name anywhere in `text`.
@@ -172,6 +179,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     let mut candidates: Vec<Mention> = Vec::new();
     let mut prev_mention = false;
     let mut aggregated: Vec<(String, String)> = Vec::new();
+    let mut table: Option<TableColumns> = None;
 
     for (si, s) in doc.sentences.iter().enumerate() {
         let sent = &text[s.start..s.end];
@@ -188,6 +196,24 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             if !list_open {
                 list_category = None;
             }
+        }
+        // Tables written as lines: "No | Instansi | Kategori | Peringkat" then one row per winner.
+        if sent.matches('|').count() >= 2 {
+            let cells: Vec<&str> = sent.split('|').map(str::trim).collect();
+            if let Some(columns) = TableColumns::from_header(&cells) {
+                table = Some(columns);
+                continue;
+            }
+            if let (Some(columns), Some(program)) = (&table, current_program.clone()) {
+                let rows = table_row(rules, &doc, text, si, s, &cells, columns, &program, &cache);
+                if !rows.is_empty() {
+                    out.trace.push(TraceLine { start: s.start, end: s.end, outcome: "mention (table row)".into(), fields: vec![] });
+                    candidates.extend(rows);
+                    continue;
+                }
+            }
+        } else if !list_item {
+            table = None;
         }
         let continues = prev_mention && CONTINUATION.is_match(sent);
         if !cache.award(si) && !(list_item && list_category.is_some()) && !continues {
@@ -418,9 +444,84 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     });
     out.mentions = dedupe(candidates);
     for m in &mut out.mentions {
+        m.article_id.clone_from(&article.article_id);
         m.mention_id = mention_id(&m.article_id, m.start, m.end, &m.recipient, m.category_key.as_deref().or(m.category.as_deref()), m.rank);
     }
     out
+}
+
+/// Which cells of a winners table hold the recipient, the category and the rank.
+#[derive(Debug, Clone, Copy)]
+struct TableColumns {
+    recipient: usize,
+    category: Option<usize>,
+    rank: Option<usize>,
+}
+
+impl TableColumns {
+    /// Reads a header row ("No | Instansi | Kategori | Peringkat").
+    fn from_header(cells: &[&str]) -> Option<TableColumns> {
+        let find = |re: &Regex| cells.iter().position(|c| c.len() < 40 && re.is_match(c));
+        let recipient = find(&TABLE_RECIPIENT)?;
+        let category = find(&TABLE_CATEGORY);
+        let rank = find(&TABLE_RANK);
+        (category.is_some() || rank.is_some()).then_some(TableColumns { recipient, category, rank })
+    }
+}
+
+/// The mentions of one table row under `columns`.
+#[allow(clippy::too_many_arguments)]
+fn table_row(
+    rules: &Rules,
+    doc: &DocContext,
+    text: &str,
+    si: usize,
+    s: &Sentence,
+    cells: &[&str],
+    columns: &TableColumns,
+    program: &ProgramMatch,
+    cache: &SentenceCache<'_>,
+) -> Vec<Mention> {
+    let Some(cell) = cells.get(columns.recipient) else { return vec![] };
+    let found = recipients::find(&rules.gazetteer, &rules.triggers, cell, &[]);
+    let Some(r) = found.first() else { return vec![] };
+    let Some(def) = rules.programs.get(program) else { return vec![] };
+    let category_text = columns.category.and_then(|c| cells.get(c)).map(|c| clean_category(c)).filter(|c| !c.is_empty());
+    let (category, category_key) = match &category_text {
+        Some(c) if def.bkn => {
+            let year = doc.edition_for(&program.name).or(doc.event_year());
+            let key = categories(rules, c, program, year).first().map(|m| m.key.clone()).filter(|k| !k.is_empty());
+            (Some(c.clone()), key.or_else(|| Some("lainnya".to_string())))
+        }
+        Some(c) => (Some(c.clone()), None),
+        None => (None, None),
+    };
+    let rank_cell = columns.rank.and_then(|c| cells.get(c)).copied().unwrap_or("");
+    let rank = rules.ranks.number(rank_cell).or_else(|| rules.ranks.find_all(rank_cell).first().map(|m| m.rank));
+    let sent = &text[s.start..s.end];
+    let edition = sentence_edition(doc, sent, program, cache.programs(si));
+    let date = doc.date_for(rules, text, si, edition, &program.name);
+    vec![Mention {
+        mention_id: String::new(),
+        article_id: String::new(),
+        program: program.name.clone(),
+        edition,
+        recipient: r.official.clone(),
+        recipient_raw: r.raw.clone(),
+        recipient_level: r.level,
+        region_code: r.code.clone(),
+        category,
+        category_key,
+        group: None,
+        rank,
+        rank_text: rank.map(|_| rank_cell.to_string()),
+        award_date: date.as_ref().map(|d| d.0.clone()),
+        date_text: date.map(|d| d.1),
+        evidence: sent.to_string(),
+        start: s.start as i64,
+        end: s.end as i64,
+        rule: "table-row".to_string(),
+    }]
 }
 
 /// The body an article is about: among the recipients of its winning sentences,
@@ -610,7 +711,7 @@ fn share_predicates(rules: &Rules, rows: &mut [Mention]) {
         .programs
         .programs
         .iter()
-        .filter(|p| !p.category_terms.is_empty() && !p.bkn)
+        .filter(|p| p.shared_category)
         .map(|p| p.name.as_str())
         .collect();
     let mut shared: Vec<((String, Option<i32>), Option<String>)> = Vec::new();

@@ -28,7 +28,7 @@ pub struct Recipient {
 
 static LEVEL_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?P<w>pemerintah\s+(?:daerah\s+)?provinsi|pemprov|provinsi|prov\.|gubernur|wakil\s+gubernur|pemerintah\s+(?:daerah\s+)?kabupaten|pemkab|kabupaten|kab\.|bupati|wakil\s+bupati|pemerintah\s+(?:daerah\s+)?kota|pemkot|kota|walikota|wali\s+kota|wakil\s+wali\s*kota|kotamadya|pemda|pemerintah\s+daerah)\s*(?:\([^)]{1,25}\)\s*)?(?:administrasi\s+)?$",
+        r"(?i)(?P<w>pemerintah\s+(?:daerah\s+)?provinsi|pemprov|provinsi|prov\.|gubernur|wakil\s+gubernur|pemerintah\s+(?:daerah\s+)?kabupaten|pemkab|kabupaten|kab\.|bupati|wakil\s+bupati|pemerintah\s+(?:daerah\s+)?kota|pemkot|kota|walikota|wali\s+kota|wakil\s+wali\s*kota|kotamadya|pemda|pemerintah\s+daerah)\s*(?:\([^)]{1,25}\)\s*)?(?:(?:administrasi|adm\.?)\s+)?$",
     )
     .expect("static regex")
 });
@@ -49,7 +49,7 @@ static AGENCY_PASSIVE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static LIST_JOIN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^\s*(?:,\s*)?(?:(?:dan|serta)\s+)?$").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)^\s*(?:\([^)]{1,40}\)\s*)?(?:,\s*)?(?:(?:dan|serta)\s+)?$").expect("static regex"));
 static RANK_AFTER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*(?:\([^)]{1,20}\)\s*)?(?:di\s+|pada\s+)?(?:urutan|peringkat|posisi|ranking)\s").expect("static regex")
 });

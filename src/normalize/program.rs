@@ -26,6 +26,8 @@ struct ProgramDef {
     generic_category: bool,
     #[serde(default)]
     requires: Vec<String>,
+    #[serde(default)]
+    shared_category: bool,
 }
 
 fn yes() -> bool {
@@ -51,6 +53,8 @@ pub struct Program {
     pub generic_category: bool,
     /// Programmes the article must also name for this one to count.
     pub requires: Vec<String>,
+    /// A single category in an article applies to every row of this programme.
+    pub shared_category: bool,
 }
 
 /// A programme named in a text.
@@ -101,6 +105,7 @@ impl ProgramRules {
                 level_category: d.level_category,
                 generic_category: d.generic_category,
                 requires: d.requires,
+                shared_category: d.shared_category,
             });
         }
         for p in &programs {
