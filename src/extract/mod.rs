@@ -40,7 +40,7 @@ pub struct Extraction {
 }
 
 static PASSIVE_END: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:diraih|diraihkan|oleh|kepada|bagi|untuk|yakni|yaitu|adalah|ialah|antara\s+lain|diikuti|disusul|di\s?susul|dimenangkan|dimenangi|dianugerahkan|diberikan|diperoleh|diterima|ada|:|terinovatif|sebagai|adalah\s+pemprov)\W*$")
+    Regex::new(r"(?i)(?:diraih|diraihkan|oleh|kepada|bagi|untuk|yakni|yaitu|adalah|ialah|antara\s+lain|diikuti|disusul|di\s?susul|dimenangkan|dimenangi|dianugerahkan|diberikan|diperoleh|diterima|dibawa\s+pulang|ada|:|terinovatif|sebagai|adalah\s+pemprov)\W*$")
         .expect("static regex")
 });
 static FOLLOWED_BY: LazyLock<Regex> =

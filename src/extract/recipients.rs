@@ -48,6 +48,9 @@ static AGENCY_PASSIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?:(?:diraih|dimenangkan|dimenangi|diterima|diperoleh|disabet)(?:\s+oleh)?|disusul|diikuti|yakni|yaitu|adalah|ialah|:|non\s+kementerian)\s*$")
         .expect("static regex")
 });
+static UNIT_JOIN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\s+(?:dan|serta)\s+)(?:Kantor|Lembaga|Rumah|Balai|Rutan|Lapas|KPP|Kanwil|Pengadilan|Kejaksaan|Polres|Polda)\s").expect("static regex")
+});
 static LIST_JOIN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)^\s*(?:\([^)]{1,40}\)\s*)?(?:,\s*)?(?:(?:dan|serta)\s+)?$").expect("static regex"));
 static RANK_AFTER: LazyLock<Regex> = LazyLock::new(|| {
@@ -61,6 +64,24 @@ static AGENCY_ACTIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\s*(?:\([^)]{1,20}\)\s*)?(?:RI\s+)?(?:kembali\s+|juga\s+|berhasil\s+)*(?:raih|meraih|menerima|mendapat|mendapatkan|memperoleh|menyabet|memboyong|dianugerahi|dinobatkan|terima|menempati|menduduki|keluar\s+sebagai)(?-u:\b)")
         .expect("static regex")
 });
+
+/// Splits "Kantor A dan Kantor B" into its two units.
+fn split_units(sentence: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut from = start;
+    for c in UNIT_JOIN.captures_iter(&sentence[start..end]) {
+        let Some(m) = c.get(1) else { continue };
+        let (a, b) = (start + m.start(), start + m.end());
+        if a > from {
+            out.push((from, a));
+        }
+        from = b;
+    }
+    if end > from {
+        out.push((from, end));
+    }
+    out
+}
 
 /// Whether a national body or unit is tied to winning: "diraih (oleh) X", "X meraih",
 /// or "X dan Y meraih" (a list that a win verb follows).
@@ -122,7 +143,7 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
         .all(sentence)
         .into_iter()
         .filter(|m| !excluded.iter().any(|(s, e)| *s < m.end() && m.start() < *e))
-        .map(|m| (m.start(), m.end()))
+        .flat_map(|m| split_units(sentence, m.start(), m.end()))
         .collect();
     for &(start, end) in &units {
         let follows_tied = out.last().is_some_and(|l| l.end <= start && LIST_JOIN.is_match(&sentence[l.end..start]));

@@ -19,7 +19,7 @@ const ABBREVIATIONS: &[&str] = &[
     "kab", "kec", "kel", "prov", "drs", "dr", "h", "hj", "ir", "prof", "no", "st", "jl", "jln", "tbk", "rp", "sh", "m.si",
     "s.h", "m.h", "mh", "msi", "s.sos", "s.e", "se", "mm", "dll", "dsb", "dkk", "a.md", "s.kom", "s.pd", "m.pd", "m.hum",
     "hum", "kh", "ny", "sdr", "bpk", "tn", "mr", "mrs", "ttg", "vol", "hal", "pt", "cv", "d.i", "dki", "u", "s.ip", "m.ap",
-    "ap", "m.m", "sp", "s.t", "m.t", "ak", "sos", "kom", "ip", "si", "pd",
+    "ap", "m.m", "sp", "s.t", "m.t", "ak", "sos", "kom", "ip", "si", "pd", "adm", "kep", "kel", "kec", "pj", "plt", "plh",
 ];
 
 static LIST_ITEM: LazyLock<Regex> =
