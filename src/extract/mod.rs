@@ -177,7 +177,8 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     let cache = SentenceCache::new(rules, text, &doc.sentences, doc.named.clone());
     let main_recipient = main_recipient(rules, &doc, &cache);
     let mut candidates: Vec<Mention> = Vec::new();
-    let mut prev_mention = false;
+    // Index of the last sentence that reported a win (with or without a named recipient).
+    let mut last_win: Option<usize> = None;
     let mut aggregated: Vec<(String, String)> = Vec::new();
     let mut table: Option<TableColumns> = None;
 
@@ -193,8 +194,16 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         let list_item = s.list_item || (list_open && sent.len() < 90 && !sent.trim_end().ends_with('.'));
         if !list_item {
             list_open = sent.trim_end().ends_with(':') || (sent.len() < 200 && sent.to_lowercase().contains("berikut") && cache.win(si));
-            if !list_open {
-                list_category = None;
+            list_category = None;
+            if list_open {
+                // "Untuk kategori provinsi, predikat Provinsi Terinovatif diraih oleh:" names the items' category.
+                if let Some(p) = cache.programs(si).first().cloned().or_else(|| current_program.clone()) {
+                    let year = doc.edition_for(&p.name).or(doc.event_year());
+                    let bkn = rules.programs.get(&p).is_some_and(|d| d.bkn);
+                    if let Some(c) = categories(rules, sent, &p, year).first() {
+                        list_category = Some((c.text.clone(), if bkn { Some(c.key.clone()) } else { None }));
+                    }
+                }
             }
         }
         // Tables written as lines: "No | Instansi | Kategori | Peringkat" then one row per winner.
@@ -215,12 +224,10 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         } else if !list_item {
             table = None;
         }
-        let continues = prev_mention && CONTINUATION.is_match(sent);
+        let continues = last_win.is_some_and(|w| si <= w + 2) && CONTINUATION.is_match(sent);
         if !cache.award(si) && !(list_item && list_category.is_some()) && !continues {
-            prev_mention = false;
             continue;
         }
-        prev_mention = false;
         let mut trace = TraceLine { start: s.start, end: s.end, outcome: String::new(), fields: vec![] };
         let inferred = if own_program.is_none() && current_program.is_none() { rules.programs.implied_by_categories(&rules.categories, sent) } else { None };
         if inferred.is_some() {
@@ -271,7 +278,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             out.trace.push(trace);
             continue;
         }
-        prev_mention = true;
+        last_win = Some(si);
         let mut rule = if list_item { "list-item" } else { "sentence" };
         let pronoun_recipient;
         let found: Vec<Recipient> = if found.is_empty() {
@@ -429,7 +436,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                 }
             }
         }
-        prev_mention = true;
+        last_win = Some(si);
         trace.outcome = "mention".into();
         out.trace.push(trace);
     }
