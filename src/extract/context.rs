@@ -36,6 +36,8 @@ pub struct DocContext {
     dates: BTreeMap<usize, Vec<DateMatch>>,
     /// The ceremony date: (ISO date, text, sentence index).
     event: Option<(String, String, usize)>,
+    /// Publication date: from the page or feed, else a full date in the first lines.
+    published: Option<chrono::NaiveDate>,
 }
 
 impl DocContext {
@@ -98,7 +100,14 @@ impl DocContext {
             d.end -= s.start;
             dates.entry(i).or_default().push(d);
         }
-        let mut doc = DocContext { sentences, named, editions, years, dates, event: None };
+        let published = article
+            .published
+            .as_deref()
+            .and_then(|p| chrono::NaiveDate::parse_from_str(p.get(..10)?, "%Y-%m-%d").ok())
+            .or_else(|| {
+                dates.range(..3).flat_map(|(_, found)| found.iter()).find_map(|d| d.year.and_then(|_| d.resolve(&[])))
+            });
+        let mut doc = DocContext { sentences, named, editions, years, dates, event: None, published };
         doc.event = doc.find_event(rules, text);
         doc
     }
@@ -116,7 +125,16 @@ impl DocContext {
                 return Some((d, t, *i));
             }
         }
-        None
+        // Wire copy: "... berlangsung di Jakarta, Kamis." with the date only in the byline.
+        let published = self.published?;
+        self.sentences.iter().enumerate().find_map(|(i, s)| {
+            let sent = &text[s.start..s.end];
+            if !EVENT_CUE.is_match(sent) || OTHER_EVENT.is_match(sent) {
+                return None;
+            }
+            let (d, t) = rules.dates.weekday_before(sent, published)?;
+            Some((d.format("%Y-%m-%d").to_string(), t, i))
+        })
     }
 
     /// The first date of a sentence that is not marked as an earlier event.

@@ -45,6 +45,8 @@ pub struct DateRules {
     weekdays: HashMap<String, u32>,
     patterns: Vec<Regex>,
     years: YearRange,
+    /// A full weekday name with no date after it ("di Jakarta, Kamis.").
+    weekday_alone: Regex,
 }
 
 fn alternation<'a>(names: impl Iterator<Item = &'a String>) -> String {
@@ -76,7 +78,9 @@ impl DateRules {
         if f.years.earliest > f.years.latest {
             return Err(RuleError::syntax(file, "years.earliest is after years.latest"));
         }
-        Ok(DateRules { months, weekdays, patterns, years: f.years })
+        let full_days = alternation(weekdays.keys().filter(|k| k.chars().count() >= 4));
+        let weekday_alone = compile(file, &format!(r"\b(?P<wd>{full_days})\b\s*(?:[.,;]|$)"))?;
+        Ok(DateRules { months, weekdays, patterns, years: f.years, weekday_alone })
     }
 
     /// Every date written in `text`, left to right.
@@ -118,6 +122,20 @@ impl DateRules {
         m.weekday?;
         let range: Vec<i32> = (self.years.earliest..=self.years.latest).rev().collect();
         m.resolve(&range)
+    }
+}
+
+impl DateRules {
+    /// The date of a weekday written alone ("Kamis.") in an article published on
+    /// `published`: the latest such weekday on or before that day.
+    pub fn weekday_before(&self, text: &str, published: NaiveDate) -> Option<(NaiveDate, String)> {
+        let c = self.weekday_alone.captures(text)?;
+        let m = c.name("wd")?;
+        let wd = *self.weekdays.get(&m.as_str().to_lowercase())?;
+        (0..7)
+            .filter_map(|back| published.checked_sub_days(chrono::Days::new(back)))
+            .find(|d| d.weekday().number_from_monday() == wd)
+            .map(|d| (d, m.as_str().to_string()))
     }
 }
 
