@@ -36,7 +36,7 @@ static LEVEL_WORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)(provinsi|pemprov|gubernur|kabupaten|pemkab|kab\.|bupati|kota|pemkot|wali\s*kota)(?-u:\b)").expect("static regex")
 });
 static DATELINE_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?(?:[-–—|/]|,\s*[A-Z][\w. ]{0,30}?[-–—])").expect("static regex")
+    Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?(?:[-–—|/]|,\s*[A-Z0-9][\w. ]{0,30}?[-–—])").expect("static regex")
 });
 static DASH_AFTER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(?:\([^)]{1,30}\)\s*)?[-–—]").expect("static regex"));
@@ -45,7 +45,7 @@ static NEXT_WORD: LazyLock<Regex> =
 static PREV_WORD: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"([A-Z][A-Za-z'’.-]*)\s+$").expect("static regex"));
 static AGENCY_PASSIVE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:(?:diraih|dimenangkan|dimenangi|diterima|diperoleh|disabet)(?:\s+oleh)?|disusul|diikuti|yakni|yaitu|adalah|ialah|:|non\s+kementerian)\s*$")
+    Regex::new(r"(?i)(?:(?:diraih|dimenangkan|dimenangi|diterima|diperoleh|disabet)(?:\s+antara\s+lain)?(?:\s+oleh)?|disusul|diikuti|yakni|yaitu|adalah|ialah|:|non\s+kementerian)\s*$")
         .expect("static regex")
 });
 static UNIT_JOIN: LazyLock<Regex> = LazyLock::new(|| {
@@ -162,6 +162,7 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
     let mut blocked: Vec<(usize, usize)> = excluded.to_vec();
     blocked.extend(units.iter().copied());
     let hits = gaz.find(sentence);
+    let mut last_location: Option<usize> = None;
     let name_starts: Vec<usize> = hits.iter().map(|h| h.start).collect();
     let name_ends: Vec<usize> = hits.iter().map(|h| h.end).collect();
     for hit in hits.iter().cloned() {
@@ -185,7 +186,10 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
         if sentence[..start].trim_end().ends_with('(') {
             continue;
         }
-        if cues.location.any(tail(&sentence[..start], 40)) || (!explicit && cues.location_bare.any(tail(&sentence[..start], 90))) {
+        let after_location = last_location.is_some_and(|e: usize| e <= start && LIST_JOIN.is_match(&sentence[e..start]));
+        if after_location || cues.location.any(tail(&sentence[..start], 40)) || (!explicit && cues.location_bare.any(tail(&sentence[..start], 90))) {
+            // "di Jatim dan Bengkulu": the whole list is a place.
+            last_location = Some(hit.end);
             continue;
         }
         if !explicit && start < 60 && DASH_AFTER.is_match(after) {
