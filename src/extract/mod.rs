@@ -181,6 +181,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     let mut last_win: Option<usize> = None;
     let mut aggregated: Vec<(String, String)> = Vec::new();
     let mut table: Option<TableColumns> = None;
+    let mut list_recipient: Option<Recipient> = None;
 
     for (si, s) in doc.sentences.iter().enumerate() {
         let sent = &text[s.start..s.end];
@@ -195,7 +196,12 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         if !list_item {
             list_open = sent.trim_end().ends_with(':') || (sent.len() < 200 && sent.to_lowercase().contains("berikut") && cache.win(si));
             list_category = None;
+            list_recipient = None;
             if list_open {
+                let opener = cache.recipients(si);
+                if opener.len() == 1 && cache.win(si) {
+                    list_recipient = opener.first().map(|r| Recipient { start: 0, end: 0, ..r.clone() });
+                }
                 // "Untuk kategori provinsi, predikat Provinsi Terinovatif diraih oleh:" names the items' category.
                 if let Some(p) = cache.programs(si).first().cloned().or_else(|| current_program.clone()) {
                     let year = doc.edition_for(&p.name).or(doc.event_year());
@@ -265,6 +271,8 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             || (found.is_empty() && !cats.is_empty() && rules.triggers.pronoun.any(sent));
 
 
+        // "Dua penghargaan yang diraih Pemprov Babel yakni:" then one award per item.
+        let found = if list_item && found.is_empty() { list_recipient.iter().cloned().collect() } else { found };
         if list_item && found.is_empty() {
             if let Some(c) = cats.first() {
                 list_category = Some((c.text.clone(), if prog_def.bkn { Some(c.key.clone()) } else { None }));
