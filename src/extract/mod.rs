@@ -230,6 +230,10 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         } else if !list_item {
             table = None;
         }
+        if rules.triggers.related.any(sent) {
+            out.trace.push(TraceLine { start: s.start, end: s.end, outcome: "related-link line".into(), fields: vec![] });
+            continue;
+        }
         let continues = last_win.is_some_and(|w| si <= w + 2) && CONTINUATION.is_match(sent);
         if !cache.award(si) && !(list_item && list_category.is_some()) && !continues {
             continue;
@@ -545,7 +549,7 @@ fn main_recipient(rules: &Rules, doc: &DocContext, cache: &SentenceCache<'_>) ->
     let mut candidates: Vec<(Recipient, usize)> = Vec::new();
     for i in 0..doc.sentences.len() {
         let sent = cache.sentence(i);
-        if !cache.award(i) || !cache.win(i) || rules.triggers.not_yet.any(sent) {
+        if !cache.award(i) || !cache.win(i) || rules.triggers.not_yet.any(sent) || rules.triggers.related.any(sent) {
             continue;
         }
         for r in cache.recipients(i).iter().cloned() {

@@ -34,6 +34,8 @@ struct CueDefs {
     speaker: Vec<String>,
     #[serde(default)]
     unit: Vec<String>,
+    #[serde(default)]
+    related: Vec<String>,
 }
 
 /// One family of cues, compiled into one alternation (leftmost match wins).
@@ -105,6 +107,8 @@ pub struct Triggers {
     pub speaker: Cues,
     /// Names of units that are recipients themselves (Kanwil, Lapas, RSUD ...).
     pub unit: Cues,
+    /// Related-link lines, skipped whole.
+    pub related: Cues,
 }
 
 impl Triggers {
@@ -126,6 +130,7 @@ impl Triggers {
             listing: Cues::new(file, &c.listing)?,
             speaker: Cues::new(file, &c.speaker)?,
             unit: Cues::new(file, &c.unit)?,
+            related: Cues::new(file, &c.related)?,
         })
     }
 }
