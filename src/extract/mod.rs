@@ -344,6 +344,9 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                 sranks = vec![adjacent.clone()];
             }
             let ctx = sent.get(slot.primary.0.min(slot.secondary.0)..slot.primary.1.max(slot.secondary.1)).unwrap_or("");
+            if rules.triggers.not_award.any(sent.get(slot.primary.0..slot.primary.1).unwrap_or("")) {
+                continue;
+            }
             let in_order = IN_ORDER.is_match(ctx) && slot.members.len() > 1;
             // "menempati peringkat kedua dan ketiga": one rank per member, in order.
             let paired = slot.members.len() > 1 && sranks.len() == slot.members.len();

@@ -36,6 +36,8 @@ struct CueDefs {
     unit: Vec<String>,
     #[serde(default)]
     related: Vec<String>,
+    #[serde(default)]
+    not_award: Vec<String>,
 }
 
 /// One family of cues, compiled into one alternation (leftmost match wins).
@@ -109,6 +111,8 @@ pub struct Triggers {
     pub unit: Cues,
     /// Related-link lines, skipped whole.
     pub related: Cues,
+    /// Said of a recipient that did not get the award (WDP opinion, nominee).
+    pub not_award: Cues,
 }
 
 impl Triggers {
@@ -131,6 +135,7 @@ impl Triggers {
             speaker: Cues::new(file, &c.speaker)?,
             unit: Cues::new(file, &c.unit)?,
             related: Cues::new(file, &c.related)?,
+            not_award: Cues::new(file, &c.not_award)?,
         })
     }
 }
