@@ -59,7 +59,7 @@ static GENERIC_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
         .expect("static regex")
 });
 static TIED_YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:tahun(?:\s+anggaran)?|TA\.?|pada|periode|edisi)\s+((?:19|20)\d\d)(?-u:\b)").expect("static regex"));
+    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:tahun(?:\s+anggaran)?|TA\.?|LKPD|pada|periode|edisi)\s+((?:19|20)\d\d)(?-u:\b)").expect("static regex"));
 static PREVIOUS_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)tahun\s+(?:sebelumnya|lalu|kemarin)|(?-u:\b)sebelumnya\s+pada\s+tahun").expect("static regex")
 });
