@@ -276,6 +276,12 @@ fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id
 /// busy, few enough that a chunk's results are small.
 const CHUNK_FILES: usize = 1024;
 
+/// Input bytes per chunk: a chunk ends before this much input (by the sizes
+/// seen at discovery), so a run of large files (JSON Lines dumps) does not
+/// hold the results of hundreds of megabytes at once. A single larger file
+/// is a chunk of its own.
+const CHUNK_BYTES: u64 = 16 << 20;
+
 impl Done {
     /// Length of the results line (without newline).
     fn line_len(&self, cached: &state::Cached) -> usize {
@@ -387,10 +393,13 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     let empty = state::Manifest::default();
     let known_m = known.as_ref().unwrap_or(&empty);
     let by_path: HashMap<&str, usize> = known_m.entries.iter().enumerate().map(|(i, e)| (e.path.as_str(), i)).collect();
-    let mut id_count: HashMap<&str, usize> = HashMap::new();
-    for f in files {
-        *id_count.entry(f.rel_path.as_str()).or_default() += 1;
-    }
+    // Files sharing their relative path (and so their ids) with another file
+    // (non-UTF-8 names made equal by the lossy conversion); `files` is sorted
+    // by relative path, so such files are neighbours.
+    let shared_id = |i: usize| -> bool {
+        let same = |j: Option<usize>| j.and_then(|j| files.get(j)).is_some_and(|g| g.rel_path == files[i].rel_path);
+        same(i.checked_sub(1)) || same(i.checked_add(1))
+    };
     let mut seen = vec![false; known_m.entries.len()];
     for f in files {
         if let Some(&i) = by_path.get(f.rel_path.as_str()) {
@@ -407,7 +416,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     if full_reason.is_none()
         && deleted == 0
         && known_m.walk_errors == discovery.errors
-        && files.iter().all(|f| id_count[f.rel_path.as_str()] == 1 && trusted(f).is_some())
+        && files.iter().enumerate().all(|(i, f)| !shared_id(i) && trusted(f).is_some())
         && state::table_stamps(&opts.out, output::TABLE_FILES).as_ref() == Some(&known_m.tables)
     {
         let t = known_m.totals;
@@ -435,25 +444,25 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         }
         None => Default::default(),
     };
-    let plans: Vec<Plan> = files
-        .iter()
-        .map(|f| {
-            let i = by_path.get(f.rel_path.as_str()).copied();
-            let entry = i.map(|i| known_m.entries[i].clone());
-            let line = i.filter(|i| *i < cached.len());
-            match (entry, line) {
-                (Some(e), Some(l)) if id_count[f.rel_path.as_str()] == 1 => {
-                    let r = parsed[l].take();
-                    if e.trusted_by_stat(f.size, f.mtime_ns as i64) {
-                        Plan::Reuse(e, l, r)
-                    } else {
-                        Plan::Check(e, l, r)
-                    }
+    // What to do with file `i`; made chunk by chunk, so that the plans (and
+    // the cached results they take) are not all held at once.
+    let mut plan_for = |i: usize| -> Plan {
+        let f = &files[i];
+        let k = by_path.get(f.rel_path.as_str()).copied();
+        let entry = k.map(|k| known_m.entries[k].clone());
+        let line = k.filter(|k| *k < cached.len());
+        match (entry, line) {
+            (Some(e), Some(l)) if !shared_id(i) => {
+                let r = parsed.get_mut(l).and_then(Option::take);
+                if e.trusted_by_stat(f.size, f.mtime_ns as i64) {
+                    Plan::Reuse(e, l, r)
+                } else {
+                    Plan::Check(e, l, r)
                 }
-                (e, _) => Plan::Process(e),
             }
-        })
-        .collect();
+            (e, _) => Plan::Process(e),
+        }
+    };
     tracing::debug!("results loaded at {:.3}s", started.elapsed().as_secs_f64());
 
     let bar = if opts.progress && std::io::stderr().is_terminal() {
@@ -471,21 +480,26 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     // are held longer than needed.
     let generation = known.as_ref().map_or(0, |m| m.generation) + 1;
     let mut results_writer = state::ResultsWriter::create(&opts.out, generation)?;
+    let mut tables = TablesThread::start(&opts.out)?;
     let (mut new, mut changed, mut unchanged) = (0usize, 0usize, 0usize);
-    let mut articles = Vec::new();
-    let mut mentions = Vec::new();
-    let mut errors = discovery.errors.clone();
+    // Rows wait here until no later file can sort before them (see `Pending`).
+    let mut pending = Pending { errors: discovery.errors.clone(), ..Default::default() };
     let mut entries = Vec::with_capacity(files.len());
-    let mut plans = plans.into_iter();
-    for chunk in files.chunks(CHUNK_FILES) {
-        let chunk_plans: Vec<Plan> = plans.by_ref().take(chunk.len()).collect();
+    let mut first = 0;
+    while first < files.len() {
+        let mut last = first + 1;
+        let mut bytes = files[first].size;
+        while last < files.len() && last - first < CHUNK_FILES && bytes + files[last].size <= CHUNK_BYTES {
+            bytes += files[last].size;
+            last += 1;
+        }
+        let chunk_plans: Vec<(usize, Plan)> = (first..last).map(|i| (i, plan_for(i))).collect();
         let done: Vec<Done> = pool.install(|| {
-            chunk
-                .par_iter()
-                .zip(chunk_plans.into_par_iter())
+            chunk_plans
+                .into_par_iter()
                 .with_max_len(1)
-                .map(|(f, plan)| {
-                    let d = process_plan(&rules, f, plan, run_start_ns, id_count[f.rel_path.as_str()] > 1);
+                .map(|(i, plan)| {
+                    let d = process_plan(&rules, &files[i], plan, run_start_ns, shared_id(i));
                     bar.inc(1);
                     d
                 })
@@ -498,9 +512,9 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
                 Kind::Changed => changed += 1,
                 Kind::Unchanged => unchanged += 1,
             }
-            articles.extend(d.result.articles);
-            mentions.extend(d.result.mentions);
-            errors.extend(d.result.errors);
+            pending.articles.extend(d.result.articles);
+            pending.mentions.extend(d.result.mentions);
+            pending.errors.extend(d.result.errors);
             entries.push(d.entry);
             match d.line {
                 Line::Cached(i) => lines.extend_from_slice(cached.line(i)),
@@ -509,27 +523,30 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             lines.push(b'\n');
         }
         results_writer.send(lines);
+        let bound = files.get(last).map(|f| f.rel_path.as_str());
+        tables.send(pending.release(bound));
+        first = last;
+    }
+    if files.is_empty() {
+        tables.send(pending.release(None));
     }
     bar.finish_and_clear();
     drop(cached);
     tracing::debug!("files processed at {:.3}s", started.elapsed().as_secs_f64());
-    sort_tables(&mut articles, &mut mentions, &mut errors);
-    tracing::debug!("tables assembled at {:.3}s", started.elapsed().as_secs_f64());
 
-    // The results file is finished (fsync, rename) while the tables are
+    // The results file is finished (fsync, rename) while the last tables are
     // written; the manifest that names them comes last.
-    let (results, tables) = std::thread::scope(|s| {
+    let (results, counts) = std::thread::scope(|s| {
         let results = s.spawn(move || results_writer.finish());
-        let tables = output::write_tables(&opts.out, &mentions, &articles, &errors);
-        (results.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), tables)
+        let counts = tables.finish();
+        (results.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), counts)
     });
-    tables?;
+    let counts = counts?;
     let (results, results_len, results_hash) = results?;
     state::sync_dir(&opts.out);
     tracing::debug!("tables written at {:.3}s", started.elapsed().as_secs_f64());
 
-    let totals = Totals { articles: articles.len(), mentions: mentions.len(), errors: errors.len() };
-    drop((articles, mentions, errors));
+    let totals = Totals { articles: counts.articles, mentions: counts.mentions, errors: counts.errors };
     let manifest = state::Manifest {
         fingerprint,
         generation,
@@ -559,9 +576,169 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     })
 }
 
+/// Table rows not yet written: held until no file still to come can give a
+/// row that sorts before them.
+///
+/// Files are processed in path order, and every row of a file has an
+/// `article_id` (and errors a `source_path`) that starts with the file's
+/// relative path, so a row that sorts before the first path of the next
+/// chunk can be written: no later row sorts before it. Only the rows of a
+/// JSON Lines file `P` whose ids `P#...` sort after a later path (`P` then a
+/// byte below `#`, such as `P .txt`) and the walk errors wait longer.
+/// Writing the released rows one batch after another therefore gives the
+/// rows in the order [`sort_tables`] gives them, ties included (a stable
+/// sort of rows kept in arrival order).
+#[derive(Default)]
+struct Pending {
+    articles: Vec<ArticleRow>,
+    mentions: Vec<Mention>,
+    errors: Vec<ErrorRow>,
+}
+
+/// Rows released together, in table order.
+type Batch = (Vec<ArticleRow>, Vec<Mention>, Vec<ErrorRow>);
+
+impl Pending {
+    /// Sorts the held rows and takes those that sort before `bound` (all of
+    /// them when `None`).
+    fn release(&mut self, bound: Option<&str>) -> Batch {
+        sort_tables(&mut self.articles, &mut self.mentions, &mut self.errors);
+        fn take<T>(v: &mut Vec<T>, keep_from: usize) -> Vec<T> {
+            let rest = v.split_off(keep_from);
+            std::mem::replace(v, rest)
+        }
+        let a = bound.map_or(self.articles.len(), |b| self.articles.partition_point(|r| r.article_id.as_str() < b));
+        let m = bound.map_or(self.mentions.len(), |b| self.mentions.partition_point(|r| r.article_id.as_str() < b));
+        let e = bound.map_or(self.errors.len(), |b| self.errors.partition_point(|r| r.source_path.as_str() < b));
+        (take(&mut self.articles, a), take(&mut self.mentions, m), take(&mut self.errors, e))
+    }
+}
+
+/// The tables, written by a background thread from batches of rows in
+/// table order while the next chunk of files is processed.
+struct TablesThread {
+    /// `None` ends the tables; a channel closed without it (an early return
+    /// or a panic) leaves them unfinished, never renamed into place.
+    tx: Option<std::sync::mpsc::SyncSender<Option<Batch>>>,
+    handle: Option<std::thread::JoinHandle<Result<output::TableCounts, OutputError>>>,
+}
+
+impl TablesThread {
+    fn start(out: &Path) -> Result<TablesThread, PipelineError> {
+        let mut writer = output::TablesWriter::create(out)?;
+        // Two batches in flight at most: memory stays that of a few chunks.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Batch>>(1);
+        let handle = std::thread::Builder::new()
+            .name("anugerah-tables".into())
+            .spawn(move || {
+                for msg in rx {
+                    let Some((articles, mentions, errors)) = msg else { return writer.finish() };
+                    writer.push_articles(articles)?;
+                    writer.push_mentions(mentions)?;
+                    writer.push_errors(errors)?;
+                }
+                Err(OutputError::Io {
+                    path: PathBuf::new(),
+                    source: std::io::Error::other("tables abandoned before the end of the run"),
+                })
+            })
+            .map_err(|e| PipelineError::Unwritable { path: out.to_path_buf(), source: e })?;
+        Ok(TablesThread { tx: Some(tx), handle: Some(handle) })
+    }
+
+    /// Queues rows (waits while the writer is two batches behind).
+    fn send(&mut self, batch: Batch) {
+        if let Some(tx) = &self.tx {
+            // A closed channel means the writer failed: finish() reports it.
+            if tx.send(Some(batch)).is_err() {
+                self.tx = None;
+            }
+        }
+    }
+
+    /// Waits for the writer; the files are complete and renamed into place.
+    fn finish(mut self) -> Result<output::TableCounts, OutputError> {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(None);
+        }
+        match self.handle.take() {
+            Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            None => Ok(Default::default()),
+        }
+    }
+}
+
+impl Drop for TablesThread {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 /// Sorts rows into their deterministic order: by article id, then offset.
 pub fn sort_tables(articles: &mut [ArticleRow], mentions: &mut [Mention], errors: &mut [ErrorRow]) {
     articles.sort_by(|a, b| a.article_id.cmp(&b.article_id));
     mentions.sort_by(|a, b| (&a.article_id, a.start, a.end, &a.mention_id).cmp(&(&b.article_id, b.start, b.end, &b.mention_id)));
     errors.sort();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Format;
+
+    fn article(id: &str) -> ArticleRow {
+        ArticleRow {
+            article_id: id.into(),
+            source_path: id.split('#').next().unwrap_or(id).into(),
+            format: Format::Txt,
+            url: None,
+            title: None,
+            published: None,
+            chars: 0,
+            content_hash: String::new(),
+            mentions: 0,
+            status: Status::Ok,
+        }
+    }
+
+    /// Rows released chunk by chunk, with the next chunk's first path as the
+    /// bound, come out exactly as one global sort orders them, even when the
+    /// ids of a JSON Lines file sort after the next file (`x.jsonl .txt`
+    /// sorts between `x.jsonl` and `x.jsonl#1`) and for shared ids.
+    #[test]
+    fn pending_release_gives_the_global_sort_order() {
+        // (file, ids of its rows in file order)
+        let files: Vec<(&str, Vec<&str>)> = vec![
+            ("a.txt", vec!["a.txt"]),
+            ("x.jsonl", vec!["x.jsonl#9", "x.jsonl#10", "x.jsonl#1"]),
+            ("x.jsonl .txt", vec!["x.jsonl .txt"]),
+            ("x.jsonl!.txt", vec!["x.jsonl!.txt"]),
+            ("x.jsonl$.txt", vec!["x.jsonl$.txt"]),
+            ("y.txt", vec!["y.txt"]),
+            ("y.txt", vec!["y.txt"]),
+            ("z.jsonl", vec!["z.jsonl#b", "z.jsonl#a"]),
+        ];
+        let all: Vec<ArticleRow> = files.iter().flat_map(|(_, ids)| ids.iter().map(|i| article(i))).collect();
+        let mut expected = all.clone();
+        sort_tables(&mut expected, &mut [], &mut []);
+        for chunk in 1..=files.len() {
+            let mut pending = Pending::default();
+            let mut got = Vec::new();
+            let mut first = 0;
+            while first < files.len() {
+                let last = files.len().min(first + chunk);
+                for (_, ids) in &files[first..last] {
+                    pending.articles.extend(ids.iter().map(|i| article(i)));
+                }
+                let bound = files.get(last).map(|f| f.0);
+                got.extend(pending.release(bound).0);
+                first = last;
+            }
+            let ids = |v: &[ArticleRow]| v.iter().map(|a| a.article_id.clone()).collect::<Vec<_>>();
+            assert_eq!(ids(&got), ids(&expected), "chunks of {chunk} files");
+        }
+    }
 }

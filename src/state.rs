@@ -456,7 +456,7 @@ impl ResultsWriter {
         let path = dir.join(&name);
         let tmp = dir.join(format!(".{name}.tmp"));
         let file = File::create(&tmp).map_err(io(&tmp))?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(8);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
         let handle = std::thread::Builder::new()
             .name("anugerah-results".into())
             .spawn(move || -> WriterEnd {

@@ -20,7 +20,7 @@ pub const SCHEMA_VERSION: &str = "1";
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
 mod summary;
-pub use summary::{summary_frame, summary_rows, SummaryRow};
+pub use summary::{summary_frame, summary_rows, SummaryBuilder, SummaryRow};
 
 /// Why tables could not be written.
 #[derive(Debug, Error)]
@@ -119,58 +119,197 @@ pub fn errors_frame(rows: &[ErrorRow]) -> Result<DataFrame, PolarsError> {
     DataFrame::new(rows.len(), cols)
 }
 
-/// Writes `df` as `<dir>/<name>.parquet.tmp` and `<dir>/<name>.csv.tmp`; returns both temp paths.
-fn write_temp(dir: &Path, name: &str, df: &mut DataFrame) -> Result<Vec<(PathBuf, PathBuf)>, OutputError> {
-    let pe = |source| OutputError::Polars { table: name.to_string(), source };
-    let parquet = dir.join(format!("{name}.parquet"));
-    let csv = dir.join(format!("{name}.csv"));
-    let tmp_parquet = dir.join(format!(".{name}.parquet.tmp"));
-    let tmp_csv = dir.join(format!(".{name}.csv.tmp"));
-    {
+/// Rows per Parquet row group and per CSV batch: the tables are written a
+/// row group at a time as the rows come, so memory does not grow with the
+/// corpus. A table of fewer rows is one row group, as polars writes a frame
+/// of that size in one go.
+pub const ROW_GROUP_ROWS: usize = 32_768;
+
+// Unbuffered: polars' CSV writer formats whole batches before writing them,
+// and the Parquet writer writes whole pages.
+type ParquetBatched = polars::io::parquet::write::BatchedWriter<std::fs::File>;
+type CsvBatched = polars::io::csv::write::BatchedWriter<std::fs::File>;
+
+/// One table being written: rows buffered up to [`ROW_GROUP_ROWS`], then
+/// turned into a frame and appended to the Parquet and CSV temporary files.
+struct Sink<R> {
+    name: &'static str,
+    frame: fn(&[R]) -> Result<DataFrame, PolarsError>,
+    buf: Vec<R>,
+    rows: usize,
+    parquet: ParquetBatched,
+    csv: CsvBatched,
+    tmp_parquet: PathBuf,
+    tmp_csv: PathBuf,
+    /// Handles on the two files, to fsync them when complete.
+    sync: [std::fs::File; 2],
+}
+
+impl<R> Sink<R> {
+    fn create(dir: &Path, name: &'static str, frame: fn(&[R]) -> Result<DataFrame, PolarsError>) -> Result<Self, OutputError> {
+        let pe = |source| OutputError::Polars { table: name.to_string(), source };
+        let schema = frame(&[]).map_err(pe)?.schema().as_ref().clone();
+        let tmp_parquet = dir.join(format!(".{name}.parquet.tmp"));
+        let tmp_csv = dir.join(format!(".{name}.csv.tmp"));
         let f = std::fs::File::create(&tmp_parquet).map_err(io(&tmp_parquet))?;
+        let sync_parquet = f.try_clone().map_err(io(&tmp_parquet))?;
         let kv = KeyValueMetadata::from_static(vec![
             (SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string()),
             ("table".to_string(), name.to_string()),
         ]);
-        ParquetWriter::new(f)
+        let parquet = ParquetWriter::new(f)
             .with_compression(ParquetCompression::Zstd(None))
             .with_statistics(StatisticsOptions::empty())
             .with_key_value_metadata(Some(kv))
-            .finish(df)
+            .batched(&schema)
             .map_err(pe)?;
-    }
-    {
         let f = std::fs::File::create(&tmp_csv).map_err(io(&tmp_csv))?;
-        let mut w = std::io::BufWriter::new(f);
-        CsvWriter::new(&mut w).include_header(true).finish(df).map_err(pe)?;
-        use std::io::Write;
-        w.flush().map_err(io(&tmp_csv))?;
-        w.get_ref().sync_all().map_err(io(&tmp_csv))?;
+        let sync_csv = f.try_clone().map_err(io(&tmp_csv))?;
+        let csv = CsvWriter::new(f).include_header(true).batched(&schema).map_err(pe)?;
+        Ok(Sink { name, frame, buf: Vec::new(), rows: 0, parquet, csv, tmp_parquet, tmp_csv, sync: [sync_parquet, sync_csv] })
     }
-    Ok(vec![(tmp_parquet, parquet), (tmp_csv, csv)])
+
+    fn pe(&self) -> impl Fn(PolarsError) -> OutputError + '_ {
+        |source| OutputError::Polars { table: self.name.to_string(), source }
+    }
+
+    /// Writes `rows` (at most one row group) as one batch.
+    fn write(&mut self, rows: &[R]) -> Result<(), OutputError> {
+        let df = (self.frame)(rows).map_err(self.pe())?;
+        self.parquet.write_batch(&df).map_err(self.pe())?;
+        self.csv.write_batch(&df).map_err(self.pe())?;
+        self.rows += rows.len();
+        Ok(())
+    }
+
+    /// Appends rows in table order; full row groups are written at once.
+    fn push(&mut self, rows: impl IntoIterator<Item = R>) -> Result<(), OutputError> {
+        for r in rows {
+            self.buf.push(r);
+            if self.buf.len() == ROW_GROUP_ROWS {
+                let full = std::mem::take(&mut self.buf);
+                self.write(&full)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the last row group and the footers, syncs both files; returns
+    /// the (temporary, final) paths.
+    fn finish(mut self, dir: &Path) -> Result<[(PathBuf, PathBuf); 2], OutputError> {
+        if !self.buf.is_empty() || self.rows == 0 {
+            let rest = std::mem::take(&mut self.buf);
+            self.write(&rest)?;
+        }
+        self.parquet.finish().map_err(self.pe())?;
+        self.csv.finish().map_err(self.pe())?;
+        let Sink { name, tmp_parquet, tmp_csv, sync: [p, c], .. } = self;
+        p.sync_all().map_err(io(&tmp_parquet))?;
+        c.sync_all().map_err(io(&tmp_csv))?;
+        Ok([(tmp_parquet, dir.join(format!("{name}.parquet"))), (tmp_csv, dir.join(format!("{name}.csv")))])
+    }
+}
+
+/// Row counts of the tables written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableCounts {
+    /// `mentions` rows.
+    pub mentions: usize,
+    /// `articles` rows.
+    pub articles: usize,
+    /// `errors` rows.
+    pub errors: usize,
+}
+
+/// Writes the four tables into a folder as the rows come, a row group at a
+/// time, so that only one row group per table is held in memory. Rows must
+/// be pushed in table order (see `pipeline::sort_tables`); the `summary`
+/// table is aggregated from the mentions as they arrive and written by
+/// [`TablesWriter::finish`], which renames all eight files into place.
+pub struct TablesWriter {
+    dir: PathBuf,
+    mentions: Sink<Mention>,
+    articles: Sink<ArticleRow>,
+    errors: Sink<ErrorRow>,
+    summary: SummaryBuilder,
+}
+
+impl TablesWriter {
+    /// Starts the temporary files of all tables in `dir`.
+    pub fn create(dir: &Path) -> Result<TablesWriter, OutputError> {
+        Ok(TablesWriter {
+            dir: dir.to_path_buf(),
+            mentions: Sink::create(dir, "mentions", mentions_frame)?,
+            articles: Sink::create(dir, "articles", articles_frame)?,
+            errors: Sink::create(dir, "errors", errors_frame)?,
+            summary: SummaryBuilder::default(),
+        })
+    }
+
+    /// Appends mentions, in table order (after those pushed before).
+    pub fn push_mentions(&mut self, rows: Vec<Mention>) -> Result<(), OutputError> {
+        for m in &rows {
+            self.summary.add(m);
+        }
+        self.mentions.push(rows)
+    }
+
+    /// Appends articles rows, in table order.
+    pub fn push_articles(&mut self, rows: Vec<ArticleRow>) -> Result<(), OutputError> {
+        self.articles.push(rows)
+    }
+
+    /// Appends errors rows, in table order.
+    pub fn push_errors(&mut self, rows: Vec<ErrorRow>) -> Result<(), OutputError> {
+        self.errors.push(rows)
+    }
+
+    /// Rows pushed so far.
+    pub fn counts(&self) -> TableCounts {
+        TableCounts {
+            mentions: self.mentions.rows + self.mentions.buf.len(),
+            articles: self.articles.rows + self.articles.buf.len(),
+            errors: self.errors.rows + self.errors.buf.len(),
+        }
+    }
+
+    /// Writes the last row groups and the `summary` table, then renames every
+    /// file into place (only once all are complete).
+    pub fn finish(self) -> Result<TableCounts, OutputError> {
+        let counts = self.counts();
+        let TablesWriter { dir, mentions, articles, errors, summary } = self;
+        let mut renames = Vec::new();
+        renames.extend(mentions.finish(&dir)?);
+        renames.extend(articles.finish(&dir)?);
+        renames.extend(errors.finish(&dir)?);
+        let mut sink = Sink::create(&dir, "summary", summary_frame)?;
+        sink.push(summary.rows())?;
+        renames.extend(sink.finish(&dir)?);
+        for (tmp, fin) in renames {
+            std::fs::rename(&tmp, &fin).map_err(io(&fin))?;
+        }
+        Ok(counts)
+    }
 }
 
 /// Writes all four tables into `dir`, each renamed into place only after all are written.
 ///
-/// The `summary` table is derived from `mentions` alone (see [`summary_rows`]),
-/// so it is the same whether the mentions come from a full or an incremental run.
+/// The rows must be sorted (see `pipeline::sort_tables`). The `summary`
+/// table is derived from `mentions` alone (see [`summary_rows`]), so it is
+/// the same whether the mentions come from a full or an incremental run.
+/// The files are those [`TablesWriter`] writes when given the same rows.
 pub fn write_tables(dir: &Path, mentions: &[Mention], articles: &[ArticleRow], errors: &[ErrorRow]) -> Result<(), OutputError> {
-    fn pe(t: &'static str) -> impl Fn(PolarsError) -> OutputError {
-        move |source| OutputError::Polars { table: t.to_string(), source }
+    let mut w = TablesWriter::create(dir)?;
+    for part in mentions.chunks(ROW_GROUP_ROWS) {
+        w.push_mentions(part.to_vec())?;
     }
-    let mut frames = vec![
-        ("mentions", mentions_frame(mentions).map_err(pe("mentions"))?),
-        ("articles", articles_frame(articles).map_err(pe("articles"))?),
-        ("errors", errors_frame(errors).map_err(pe("errors"))?),
-        ("summary", summary_frame(&summary_rows(mentions)).map_err(pe("summary"))?),
-    ];
-    let mut renames = Vec::new();
-    for (name, df) in frames.iter_mut() {
-        renames.extend(write_temp(dir, name, df)?);
+    for part in articles.chunks(ROW_GROUP_ROWS) {
+        w.push_articles(part.to_vec())?;
     }
-    for (tmp, fin) in renames {
-        std::fs::rename(&tmp, &fin).map_err(io(&fin))?;
+    for part in errors.chunks(ROW_GROUP_ROWS) {
+        w.push_errors(part.to_vec())?;
     }
+    w.finish()?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@
 use super::{date_column, epoch_days, str_col};
 use crate::model::Mention;
 use polars::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// One row of the `summary` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,20 +49,30 @@ pub fn category_text_key(category: &str) -> String {
 type Key = (String, Option<i32>, String, Option<String>, String, Option<String>, Option<String>);
 
 #[derive(Default)]
-struct Acc<'a> {
-    spellings: BTreeMap<&'a str, usize>,
+struct Acc {
+    spellings: BTreeMap<String, usize>,
     best_rank: Option<i32>,
     mentions: usize,
-    articles: BTreeSet<&'a str>,
-    first: Option<&'a str>,
+    articles: usize,
+    last_article: Option<String>,
+    first: Option<String>,
 }
 
-/// Groups mentions into awards. Rows are sorted by program, edition (nulls
-/// first), recipient, region_code, recipient_level, category_key and the
-/// lower-cased category text (nulls first).
-pub fn summary_rows(mentions: &[Mention]) -> Vec<SummaryRow> {
-    let mut groups: BTreeMap<Key, Acc> = BTreeMap::new();
-    for m in mentions {
+/// Aggregates mentions into awards as they come, keeping one small record
+/// per award (not the mentions): the `summary` table of a run whose mentions
+/// are never all in memory.
+///
+/// The mentions of one article must be added one after the other (as in
+/// table order, sorted by `article_id`): the distinct articles of an award
+/// are counted as changes of article id.
+#[derive(Default)]
+pub struct SummaryBuilder {
+    groups: BTreeMap<Key, Acc>,
+}
+
+impl SummaryBuilder {
+    /// Adds one mention.
+    pub fn add(&mut self, m: &Mention) {
         let text_key = if m.category_key.is_some() { None } else { m.category.as_deref().map(category_text_key) };
         let key: Key = (
             m.program.clone(),
@@ -73,49 +83,84 @@ pub fn summary_rows(mentions: &[Mention]) -> Vec<SummaryRow> {
             m.category_key.clone(),
             text_key,
         );
-        let acc = groups.entry(key).or_default();
+        let acc = self.groups.entry(key).or_default();
         if let Some(c) = m.category.as_deref() {
-            *acc.spellings.entry(c).or_default() += 1;
+            match acc.spellings.get_mut(c) {
+                Some(n) => *n += 1,
+                None => {
+                    acc.spellings.insert(c.to_string(), 1);
+                }
+            }
         }
         acc.best_rank = match (acc.best_rank, m.rank) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
         acc.mentions += 1;
-        acc.articles.insert(m.article_id.as_str());
+        if acc.last_article.as_deref() != Some(m.article_id.as_str()) {
+            acc.articles += 1;
+            acc.last_article = Some(m.article_id.clone());
+        }
         if let Some(d) = m.award_date.as_deref() {
-            if acc.first.is_none_or(|f| d < f) {
-                acc.first = Some(d);
+            if acc.first.as_deref().is_none_or(|f| d < f) {
+                acc.first = Some(d.to_string());
             }
         }
     }
-    groups
-        .into_iter()
-        .map(|((program, edition, recipient, region_code, recipient_level, category_key, _), acc)| {
-            // Most frequent spelling; BTreeMap order makes the smallest win ties.
-            let category = acc
-                .spellings
-                .iter()
-                .fold(None::<(&str, usize)>, |best, (s, n)| match best {
-                    Some((_, bn)) if bn >= *n => best,
-                    _ => Some((s, *n)),
-                })
-                .map(|(s, _)| s.to_string());
-            SummaryRow {
-                program,
-                edition,
-                recipient,
-                region_code,
-                recipient_level,
-                category_key,
-                category,
-                best_rank: acc.best_rank,
-                mentions: i32::try_from(acc.mentions).unwrap_or(i32::MAX),
-                articles: i32::try_from(acc.articles.len()).unwrap_or(i32::MAX),
-                first_award_date: acc.first.map(str::to_string),
-            }
-        })
-        .collect()
+
+    /// Number of awards so far.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Whether no mention was added.
+    pub fn is_empty(&self) -> bool {
+        self.groups.is_empty()
+    }
+
+    /// The summary rows, sorted as the table is.
+    pub fn rows(self) -> Vec<SummaryRow> {
+        self.groups
+            .into_iter()
+            .map(|((program, edition, recipient, region_code, recipient_level, category_key, _), acc)| {
+                // Most frequent spelling; BTreeMap order makes the smallest win ties.
+                let category = acc
+                    .spellings
+                    .into_iter()
+                    .fold(None::<(String, usize)>, |best, (s, n)| match best {
+                        Some((_, bn)) if bn >= n => best,
+                        _ => Some((s, n)),
+                    })
+                    .map(|(s, _)| s);
+                SummaryRow {
+                    program,
+                    edition,
+                    recipient,
+                    region_code,
+                    recipient_level,
+                    category_key,
+                    category,
+                    best_rank: acc.best_rank,
+                    mentions: i32::try_from(acc.mentions).unwrap_or(i32::MAX),
+                    articles: i32::try_from(acc.articles).unwrap_or(i32::MAX),
+                    first_award_date: acc.first,
+                }
+            })
+            .collect()
+    }
+}
+
+/// Groups mentions into awards. Rows are sorted by program, edition (nulls
+/// first), recipient, region_code, recipient_level, category_key and the
+/// lower-cased category text (nulls first). The mentions may come in any order.
+pub fn summary_rows(mentions: &[Mention]) -> Vec<SummaryRow> {
+    let mut order: Vec<&Mention> = mentions.iter().collect();
+    order.sort_by(|a, b| a.article_id.cmp(&b.article_id));
+    let mut b = SummaryBuilder::default();
+    for m in order {
+        b.add(m);
+    }
+    b.rows()
 }
 
 /// The `summary` table.
