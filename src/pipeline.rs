@@ -86,6 +86,9 @@ pub enum PipelineError {
     /// The output folder holds files anugerah did not write.
     #[error("output folder {0} holds files anugerah did not write (use --force to write there anyway)")]
     ForeignOutput(PathBuf),
+    /// `--force` was given but the folder holds a file anugerah would replace or delete.
+    #[error("output folder {dir} holds {file}, which anugerah did not write; --force never replaces or deletes such a file (move it away or choose another --out)", dir = .0.display(), file = .1.display())]
+    ForeignFile(PathBuf, PathBuf),
     /// The output folder cannot be created or written.
     #[error("cannot write output folder {path}: {source}")]
     Unwritable {
@@ -174,17 +177,38 @@ fn extract_outcome(rules: &Rules, outcome: FileOutcome) -> FileResult {
     res
 }
 
+/// Names of the entries anugerah writes, replaces or deletes in an output
+/// folder: the tables, their temporary files, the state folder and the
+/// shard marker.
+pub fn owned_names() -> Vec<String> {
+    let mut names: Vec<String> = output::TABLE_FILES.iter().map(|t| t.to_string()).collect();
+    names.extend(output::TABLE_FILES.iter().map(|t| format!(".{t}.tmp")));
+    names.push(state::STATE_DIR.to_string());
+    names.push(crate::shard::SHARD_MARKER.to_string());
+    names
+}
+
 /// Checks that `out` may be written: created if missing, refused if it holds
-/// files anugerah did not write (unless `force`).
+/// files anugerah did not write. With `force` a folder without the marker is
+/// accepted as long as none of its entries is one anugerah would replace or
+/// delete ([`owned_names`]): other files are left alone, and a foreign
+/// `mentions.csv` (say) is never overwritten.
 pub fn prepare_output(out: &Path, force: bool) -> Result<(), PipelineError> {
     let unwritable = |source| PipelineError::Unwritable { path: out.to_path_buf(), source };
     if out.exists() && !out.is_dir() {
         return Err(unwritable(std::io::Error::new(std::io::ErrorKind::AlreadyExists, "not a folder")));
     }
-    if out.is_dir() && !out.join(OUTPUT_MARKER).exists() && !force {
+    let marker = out.join(OUTPUT_MARKER);
+    if out.is_dir() && std::fs::symlink_metadata(&marker).is_err() {
         let foreign = std::fs::read_dir(out).map_err(unwritable)?.next().is_some();
-        if foreign {
+        if foreign && !force {
             return Err(PipelineError::ForeignOutput(out.to_path_buf()));
+        }
+        for name in owned_names() {
+            let p = out.join(&name);
+            if std::fs::symlink_metadata(&p).is_ok() {
+                return Err(PipelineError::ForeignFile(out.to_path_buf(), p));
+            }
         }
     }
     std::fs::create_dir_all(out).map_err(unwritable)?;

@@ -51,6 +51,27 @@ fn foreign_output_folder_needs_force() {
     assert_eq!(fs::read_to_string(out.join("mentions.csv")).unwrap(), "my own table", "refused run touched the folder");
     assert!(!out.join("mentions.parquet").exists());
 
+    // --force never replaces a file anugerah did not write: it names the file.
+    let o = run(&corpus, &out, &["--force"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "stderr: {err}");
+    assert!(err.contains("mentions.csv") && err.contains("--force never replaces"), "stderr: {err}");
+    assert_eq!(fs::read_to_string(out.join("mentions.csv")).unwrap(), "my own table", "--force overwrote a foreign table");
+    assert!(!out.join("mentions.parquet").exists() && !out.join(".anugerah-output").exists() && !out.join(".anugerah-state").exists());
+
+    // The same for every name anugerah writes or deletes (state folder, shard marker, temporary files).
+    for name in [".anugerah-state", ".anugerah-shard", ".summary.csv.tmp", "errors.parquet"] {
+        let dir = tmp.path().join(format!("out-{name}"));
+        write(&dir, name, "not anugerah's");
+        let o = run(&corpus, &dir, &["--force"]);
+        assert_eq!(o.status.code(), Some(1), "{name}");
+        assert!(text(&o.stderr).contains(name), "{name}: {}", text(&o.stderr));
+        assert_eq!(fs::read_to_string(dir.join(name)).unwrap(), "not anugerah's", "{name}");
+    }
+
+    // Without the clashing file, --force writes beside the user's other files.
+    fs::rename(out.join("mentions.csv"), tmp.path().join("mentions-mine.csv")).unwrap();
     run_ok(&corpus, &out, &["--force"]);
     assert!(out.join("mentions.parquet").is_file());
     assert_eq!(fs::read_to_string(out.join("laporan.docx")).unwrap(), "milik pengguna", "--force must leave other files alone");
