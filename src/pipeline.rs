@@ -513,7 +513,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     while first < files.len() {
         let mut last = first + 1;
         let mut bytes = files[first].size;
-        while last < files.len() && last - first < CHUNK_FILES && bytes + files[last].size <= CHUNK_BYTES {
+        while last < files.len() && last - first < CHUNK_FILES && bytes.saturating_add(files[last].size) <= CHUNK_BYTES {
             bytes += files[last].size;
             last += 1;
         }
