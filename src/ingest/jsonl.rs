@@ -7,16 +7,7 @@ use std::io::{BufRead, BufReader, Read};
 
 /// Reads every line of a JSON Lines file; bad lines become error rows.
 pub fn read_jsonl_file(file: &SourceFile) -> super::FileOutcome {
-    let mut out = super::FileOutcome::default();
-    let handle = match std::fs::File::open(&file.path) {
-        Ok(h) => h,
-        Err(e) => {
-            out.errors.push(error_row(file, None, &IngestError::Io(e)));
-            return out;
-        }
-    };
-    read_jsonl(file, BufReader::new(handle), &mut out);
-    out
+    read_jsonl_file_hashed(file).0
 }
 
 /// [`read_jsonl_file`], also returning the blake3 hash (hex) of the file's

@@ -151,23 +151,7 @@ pub fn mtime_nanos(meta: &std::fs::Metadata) -> i128 {
 
 /// Reads one file with the reader for its format.
 pub fn read_source(file: &SourceFile) -> FileOutcome {
-    let result = match file.format {
-        Format::Jsonl => return jsonl::read_jsonl_file(file),
-        Format::Txt => read_document(file).map(|d| text::article_from_text(file, d)),
-        Format::Html => read_document(file).map(|d| html::article_from_html(file, d)),
-    };
-    match result {
-        Ok(article) => FileOutcome { articles: vec![article], errors: vec![] },
-        Err(err) => FileOutcome {
-            articles: vec![],
-            errors: vec![ErrorRow {
-                source_path: file.rel_path.clone(),
-                article_id: Some(file.rel_path.clone()),
-                stage: "read".into(),
-                message: err.to_string(),
-            }],
-        },
-    }
+    read_source_hashed(file).0
 }
 
 /// Reads one file like [`read_source`] and also returns the blake3 hash (hex)
@@ -196,12 +180,8 @@ pub fn read_source_hashed(file: &SourceFile) -> (FileOutcome, Option<String>) {
     (outcome, hash)
 }
 
-/// Reads a whole txt/html file, refusing empty, huge or binary ones.
-fn read_document(file: &SourceFile) -> Result<decode::Decoded, IngestError> {
-    read_document_hashed(file, &mut None)
-}
-
-/// [`read_document`], setting `hash` to the blake3 of the bytes when they were read.
+/// Reads a whole txt/html file, refusing empty, huge or binary ones, and sets
+/// `hash` to the blake3 of the bytes when they were read.
 fn read_document_hashed(file: &SourceFile, hash: &mut Option<String>) -> Result<decode::Decoded, IngestError> {
     let meta = std::fs::metadata(&file.path)?;
     if meta.len() > MAX_DOCUMENT_BYTES {
