@@ -39,14 +39,6 @@ pub struct Extraction {
     pub trace: Vec<TraceLine>,
 }
 
-static PASSIVE_END: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:diraih|diraihkan|oleh|kepada|bagi|untuk|yakni|yaitu|adalah|ialah|antara\s+lain|diikuti|disusul|di\s?susul|dimenangkan|dimenangi|dianugerahkan|diberikan|diperoleh|diterima|dibawa\s+pulang|ada|:|terinovatif|sebagai|adalah\s+pemprov)\W*$")
-        .expect("static regex")
-});
-static FOLLOWED_BY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(?:diikuti|disusul|di\s?susul)\W*$").expect("static regex"));
-static IN_ORDER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)berurutan|berturut-turut|secara\s+urut").expect("static regex"));
 static LIST_GAP: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^(?:\s*\([^)]*\))?\s*(?:,|;|,?\s*dan|,?\s*serta|&)?\s*(?:juga\s+)?$").expect("static regex")
 });
@@ -63,29 +55,6 @@ static TIED_YEAR: LazyLock<Regex> =
 static PREVIOUS_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)tahun\s+(?:sebelumnya|lalu|kemarin)|(?-u:\b)sebelumnya\s+pada\s+tahun").expect("static regex")
 });
-static CONTINUATION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\W*(?:kemudian|lalu|selanjutnya)?\s*,?\s*(?:di\s?susul|diikuti)(?-u:\b)|(?-u:\b)(?:daerah|instansi|pemda|kabupaten/kota|penerima|pemenang)(?:nya)?\s+(?:itu|tersebut|ini)?\s*(?:adalah|yaitu|yakni|antara\s+lain|ialah)(?-u:\b)")
-        .expect("static regex")
-});
-static PASSIVE_WORD: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:diraih|oleh|dimenangkan|dimenangi|diberikan\s+kepada|dianugerahkan\s+kepada|adalah|yakni|yaitu|antara\s+lain|disusul|diikuti|sedangkan|sementara)(?-u:\b)").expect("static regex"));
-static SAME_CATEGORY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)kategori\s+(?:yang\s+)?sama(?-u:\b)").expect("static regex"));
-static EXCEPT_BEFORE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)(?:selain|kecuali)\s+(?:kategori\s+)?$").expect("static regex"));
-static NOT_A_CATEGORY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:yang\s+)?(?:sama|tersebut|ini|itu|lain|lainnya|berbeda|dan|penghargaan|yang|pemprov|pemkab|pemkot|pemda)(?-u:\b)").expect("static regex")
-});
-static MOVED_TO: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)^\W*(?:menjadi|ke)\s+(?:kategori\s+)?$").expect("static regex"));
-static FROM_BEFORE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)dari\s+(?:kategori\s+)?$").expect("static regex"));
-static TABLE_RECIPIENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^(?:instansi|daerah|pemda|pemerintah\s+daerah|penerima|pemenang|peraih|nama(?:\s+instansi|\s+daerah)?|kabupaten/kota|provinsi|satker|unit(?:\s+kerja)?)$").expect("static regex")
-});
-static TABLE_CATEGORY: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^(?:kategori|bidang|jenis\s+penghargaan|penghargaan|predikat)$").expect("static regex"));
-static TABLE_RANK: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)^(?:peringkat|juara|ranking|rangking|urutan|posisi)$").expect("static regex"));
-static MASING: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)masing-masing").expect("static regex"));
 
 /// The article prefilter: an award word or a programme name anywhere in `text`.
 /// Text without either never reaches sentence splitting.
@@ -200,7 +169,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             if list_open {
                 let opener = cache.recipients(si);
                 if opener.len() == 1 && cache.win(si) {
-                    list_recipient = opener.first().map(|r| Recipient { start: 0, end: 0, ..r.clone() });
+                    list_recipient = opener.first().map(Recipient::carried);
                 }
                 // "Untuk kategori provinsi, predikat Provinsi Terinovatif diraih oleh:" names the items' category.
                 if let Some(p) = cache.programs(si).first().cloned().or_else(|| current_program.clone()) {
@@ -215,7 +184,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         // Tables written as lines: "No | Instansi | Kategori | Peringkat" then one row per winner.
         if sent.matches('|').count() >= 2 {
             let cells: Vec<&str> = sent.split('|').map(str::trim).collect();
-            if let Some(columns) = TableColumns::from_header(&cells) {
+            if let Some(columns) = TableColumns::from_header(&rules.triggers, &cells) {
                 table = Some(columns);
                 continue;
             }
@@ -234,7 +203,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             out.trace.push(TraceLine { start: s.start, end: s.end, outcome: "related-link line".into(), fields: vec![] });
             continue;
         }
-        let continues = last_win.is_some_and(|w| si <= w + 2) && CONTINUATION.is_match(sent);
+        let continues = last_win.is_some_and(|w| si <= w + 2) && rules.triggers.syntax("continuation").any(sent);
         if !cache.award(si) && !(list_item && list_category.is_some()) && !continues {
             continue;
         }
@@ -292,14 +261,12 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         }
         last_win = Some(si);
         let mut rule = if list_item { "list-item" } else { "sentence" };
-        let pronoun_recipient;
         let found: Vec<Recipient> = if found.is_empty() {
             let informative = !cats.is_empty() || !ranks.is_empty();
             match (&main_recipient, informative && !rules.triggers.listing.any(sent)) {
                 (Some(m), true) => {
                     rule = "article-recipient";
-                    pronoun_recipient = Recipient { start: 0, end: 0, ..m.clone() };
-                    vec![pronoun_recipient]
+                    vec![m.carried()]
                 }
                 _ => {
                     trace.outcome = "no government recipient".into();
@@ -317,7 +284,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             continue;
         }
 
-        let slots = slots(sent, &found);
+        let slots = slots(rules, sent, &found);
         let edition = sentence_edition(&doc, sent, &program, &programs);
         let mut previous_last_rank: Option<i32> = None;
         for slot in &slots {
@@ -332,7 +299,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                 scats = c2;
             }
             if scats.is_empty() {
-                scats = carried_categories(sent, &cats, slot.primary.0.min(slot.secondary.0).max(slot.start));
+                scats = carried_categories(rules, sent, &cats, slot.primary.0.min(slot.secondary.0).max(slot.start));
             }
             if sranks.is_empty() && !slot.follows {
                 sranks = r2;
@@ -347,7 +314,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
             if rules.triggers.not_award.any(sent.get(slot.primary.0..slot.primary.1).unwrap_or("")) {
                 continue;
             }
-            let in_order = IN_ORDER.is_match(ctx) && slot.members.len() > 1;
+            let in_order = rules.triggers.syntax("in_order").any(ctx) && slot.members.len() > 1;
             // "menempati peringkat kedua dan ketiga": one rank per member, in order.
             let paired = slot.members.len() > 1 && sranks.len() == slot.members.len();
             let start_rank = if slot.follows {
@@ -368,14 +335,14 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                 };
                 let mut rows: Vec<(Option<CategoryMatch>, Option<(i32, String)>)> = Vec::new();
                 let cat_list: Vec<Option<CategoryMatch>> = if !scats.is_empty() {
-                    if slot.members.len() > 1 && scats.len() == slot.members.len() && MASING.is_match(ctx) {
+                    if slot.members.len() > 1 && scats.len() == slot.members.len() && rules.triggers.syntax("respectively").any(ctx) {
                         vec![scats.get(mi).cloned()]
                     } else {
                         scats.iter().cloned().map(Some).collect()
                     }
                 } else if let Some((text, key)) = list_category.clone().filter(|_| list_item) {
                     vec![Some(CategoryMatch { key: key.unwrap_or_default(), text, start: 0, end: 0 })]
-                } else if SAME_CATEGORY.is_match(ctx) {
+                } else if rules.triggers.syntax("same_category").any(ctx) {
                     let prev = candidates
                         .iter()
                         .rev()
@@ -388,7 +355,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
                     vec![None]
                 };
                 let real_cats: Vec<CategoryMatch> = cat_list.iter().flatten().filter(|c| c.end > 0).cloned().collect();
-                let shared = MASING.is_match(ctx);
+                let shared = rules.triggers.syntax("respectively").any(ctx);
                 for c in cat_list {
                     let rank = if let Some(r) = member_rank {
                         Some((r, "in order".to_string()))
@@ -482,11 +449,11 @@ struct TableColumns {
 
 impl TableColumns {
     /// Reads a header row ("No | Instansi | Kategori | Peringkat").
-    fn from_header(cells: &[&str]) -> Option<TableColumns> {
-        let find = |re: &Regex| cells.iter().position(|c| c.len() < 40 && re.is_match(c));
-        let recipient = find(&TABLE_RECIPIENT)?;
-        let category = find(&TABLE_CATEGORY);
-        let rank = find(&TABLE_RANK);
+    fn from_header(cues: &triggers::Triggers, cells: &[&str]) -> Option<TableColumns> {
+        let find = |name: &str| cells.iter().position(|c| c.len() < 40 && cues.syntax(name).any(c));
+        let recipient = find("table_recipient")?;
+        let category = find("table_category");
+        let rank = find("table_rank");
         (category.is_some() || rank.is_some()).then_some(TableColumns { recipient, category, rank })
     }
 }
@@ -587,8 +554,8 @@ fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i3
                 named.push(n);
             }
         }
-        named.retain(|c| !EXCEPT_BEFORE.is_match(&sent[..c.start]));
-        drop_moved_from(sent, &mut named);
+        named.retain(|c| !rules.triggers.syntax("except_before").any(&sent[..c.start]));
+        drop_moved_from(&rules.triggers, sent, &mut named);
         named.sort_by_key(|c| c.start);
         return named;
     }
@@ -603,23 +570,23 @@ fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i3
     }
     if out.is_empty() && !def.level_category && def.generic_category {
         for c in GENERIC_CATEGORY.captures_iter(sent) {
-            if let Some(m) = c.name("c").filter(|m| !NOT_A_CATEGORY.is_match(m.as_str()) && !GROUP.is_match(m.as_str())) {
+            if let Some(m) = c.name("c").filter(|m| !rules.triggers.syntax("not_a_category").any(m.as_str()) && !GROUP.is_match(m.as_str())) {
                 out.push(CategoryMatch { key: String::new(), text: m.as_str().to_string(), start: m.start(), end: m.end() });
             }
         }
     }
     out.sort_by_key(|c| c.start);
-    drop_moved_from(sent, &mut out);
+    drop_moved_from(&rules.triggers, sent, &mut out);
     out
 }
 
 /// "naik dari kategori Madya ke Nindya": the category moved from is not the award.
-fn drop_moved_from(sent: &str, cats: &mut Vec<CategoryMatch>) {
+fn drop_moved_from(syntax: &triggers::Triggers, sent: &str, cats: &mut Vec<CategoryMatch>) {
     let from: Vec<usize> = cats
         .windows(2)
         .filter(|w| {
             let between = sent.get(w[0].end..w[1].start).unwrap_or("");
-            !between.is_empty() && MOVED_TO.is_match(between) && FROM_BEFORE.is_match(sent.get(..w[0].start).unwrap_or(""))
+            !between.is_empty() && syntax.syntax("moved_to").any(between) && syntax.syntax("moved_from").any(sent.get(..w[0].start).unwrap_or(""))
         })
         .map(|w| w[0].start)
         .collect();
@@ -632,7 +599,7 @@ fn clean_category(s: &str) -> String {
 }
 
 /// Splits the recipients of a sentence into groups (lists) and the spans that describe each.
-fn slots<'a>(sent: &str, found: &'a [Recipient]) -> Vec<Slot<'a>> {
+fn slots<'a>(rules: &Rules, sent: &str, found: &'a [Recipient]) -> Vec<Slot<'a>> {
     let mut groups: Vec<Vec<&Recipient>> = Vec::new();
     for r in found {
         match groups.last_mut() {
@@ -650,8 +617,8 @@ fn slots<'a>(sent: &str, found: &'a [Recipient]) -> Vec<Slot<'a>> {
         let left = (if i == 0 { 0 } else { bounds[i - 1].1 }, gs);
         let right = (ge, bounds.get(i + 1).map(|b| b.0).unwrap_or(sent.len()));
         let left_text = sent.get(left.0..left.1).unwrap_or("");
-        let passive = gs > 0 && PASSIVE_END.is_match(left_text);
-        let follows = i > 0 && FOLLOWED_BY.is_match(left_text);
+        let passive = gs > 0 && rules.triggers.syntax("passive_end").any(left_text);
+        let follows = i > 0 && rules.triggers.syntax("followed_by").any(left_text);
         let (primary, mut secondary) = if passive { (left, right) } else { (right, left) };
         // The text between two active groups describes the first one ("A raih X, B bawa pulang Y").
         if !passive && out.last().is_some_and(|p: &Slot<'_>| p.primary == left) {
@@ -696,11 +663,11 @@ fn rank_for_category(c: &CategoryMatch, cats: &[CategoryMatch], ranks: &[RankMat
 
 /// Categories named earlier in the sentence that a passive clause carries over
 /// to a later recipient ("dalam kategori X ini di tingkat kementerian diraih A, ... oleh B").
-fn carried_categories(sent: &str, cats: &[CategoryMatch], slot_start: usize) -> Vec<CategoryMatch> {
+fn carried_categories(rules: &Rules, sent: &str, cats: &[CategoryMatch], slot_start: usize) -> Vec<CategoryMatch> {
     let before: Vec<&CategoryMatch> = cats.iter().filter(|c| c.end <= slot_start).collect();
     let Some(last) = before.last() else { return vec![] };
     let between = sent.get(last.end..slot_start).unwrap_or("");
-    if PASSIVE_WORD.is_match(between) {
+    if rules.triggers.syntax("carries_category").any(between) {
         vec![(*last).clone()]
     } else {
         vec![]

@@ -3,7 +3,7 @@
 
 use super::triggers::Triggers;
 use crate::model::Level;
-use crate::normalize::gazetteer::{Entry, Gazetteer};
+use crate::normalize::gazetteer::Gazetteer;
 use regex::Regex;
 use std::sync::LazyLock;
 
@@ -24,6 +24,14 @@ pub struct Recipient {
     pub end: usize,
     /// Whether a level word stood before the name.
     pub explicit: bool,
+}
+
+impl Recipient {
+    /// The same body without a position: the article's recipient carried into
+    /// a sentence that names no body itself.
+    pub fn carried(&self) -> Recipient {
+        Recipient { start: 0, end: 0, ..self.clone() }
+    }
 }
 
 static LEVEL_PREFIX: LazyLock<Regex> = LazyLock::new(|| {
@@ -277,6 +285,5 @@ pub fn find(gaz: &Gazetteer, cues: &Triggers, sentence: &str, excluded: &[(usize
     out.dedup_by(|b, a| {
         a.official == b.official && sentence.get(a.end..b.start).is_some_and(|g| g.trim_matches(|c: char| c.is_whitespace() || c == '(').is_empty())
     });
-    let _ = Entry::Region(0);
     out
 }

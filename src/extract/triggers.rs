@@ -2,12 +2,35 @@
 
 use crate::rules::{compile, parse_toml, RuleError};
 use regex::Regex;
+use std::collections::BTreeMap;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
 struct TriggerFile {
     cues: CueDefs,
+    syntax: BTreeMap<String, Vec<String>>,
 }
+
+/// Names of the `[syntax]` entries the extractor relies on.
+pub const SYNTAX: &[&str] = &[
+    "passive_end",
+    "followed_by",
+    "in_order",
+    "respectively",
+    "continuation",
+    "carries_category",
+    "same_category",
+    "except_before",
+    "not_a_category",
+    "moved_to",
+    "moved_from",
+    "table_recipient",
+    "table_category",
+    "table_rank",
+];
+
+/// A cue family that matches nothing.
+static NO_CUES: Cues = Cues { any: None };
 
 #[derive(Deserialize)]
 struct CueDefs {
@@ -113,14 +136,30 @@ pub struct Triggers {
     pub related: Cues,
     /// Said of a recipient that did not get the award (WDP opinion, nominee).
     pub not_award: Cues,
+    /// Sentence-structure phrases by name (see [`SYNTAX`]).
+    syntax: BTreeMap<String, Cues>,
 }
 
 impl Triggers {
+    /// The `[syntax]` entry `name` (one of [`SYNTAX`], all checked when parsed).
+    pub fn syntax(&self, name: &str) -> &Cues {
+        self.syntax.get(name).unwrap_or(&NO_CUES)
+    }
+
     /// Parses `triggers.toml`.
     pub fn parse(file: &str, text: &str) -> Result<Triggers, RuleError> {
         let f: TriggerFile = parse_toml(file, text)?;
         let c = f.cues;
+        if let Some(missing) = SYNTAX.iter().find(|n| !f.syntax.contains_key(**n)) {
+            return Err(RuleError::syntax(file, format!("[syntax] lacks `{missing}`")));
+        }
+        let syntax = f
+            .syntax
+            .iter()
+            .map(|(name, patterns)| Ok((name.clone(), Cues::new(file, patterns)?)))
+            .collect::<Result<BTreeMap<_, _>, RuleError>>()?;
         Ok(Triggers {
+            syntax,
             article: Cues::new(file, &c.article)?,
             award: Cues::new(file, &c.award)?,
             win: Cues::new(file, &c.win)?,

@@ -109,9 +109,7 @@ impl DateRules {
         out.sort_by_key(|d| d.start);
         out
     }
-}
 
-impl DateRules {
     /// The calendar date of `m`: with `candidate_years` (most likely first) as in
     /// [`DateMatch::resolve`]; when there are none, a written weekday picks the
     /// latest fitting year of the configured range.
@@ -123,9 +121,7 @@ impl DateRules {
         let range: Vec<i32> = (self.years.earliest..=self.years.latest).rev().collect();
         m.resolve(&range)
     }
-}
 
-impl DateRules {
     /// The date of a weekday written alone ("Kamis.") in an article published on
     /// `published`: the latest such weekday on or before that day.
     pub fn weekday_before(&self, text: &str, published: NaiveDate) -> Option<(NaiveDate, String)> {
