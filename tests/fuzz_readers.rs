@@ -105,7 +105,10 @@ fn check_article(a: &Article, rel: &str) {
 }
 
 fn check_extraction(a: &Article) {
-    for m in extract::extract(&RULES, a) {
+    let mentions = extract::extract(&RULES, a);
+    // The article gate of `extract` must not change what the full reading finds.
+    assert_eq!(mentions, extract::extract_traced(&RULES, a).mentions, "gate changed the mentions of {:?}", a.text);
+    for m in mentions {
         assert!(m.start >= 0 && m.start <= m.end, "bad span {}..{}", m.start, m.end);
         assert!(a.text.get(m.start as usize..m.end as usize).is_some(), "span {}..{} not in text of {} bytes", m.start, m.end, a.text.len());
         assert!(!m.recipient.is_empty() && !m.program.is_empty());

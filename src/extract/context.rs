@@ -41,12 +41,11 @@ pub struct DocContext {
 }
 
 impl DocContext {
-    /// Reads the article once for its context.
-    pub fn build(rules: &Rules, article: &Article) -> DocContext {
+    /// Reads the article once for its context; `named` are the programmes it names.
+    pub fn build(rules: &Rules, article: &Article, named: Vec<usize>) -> DocContext {
         let text = article.text.as_str();
         let sentences = super::sentences_of(text);
         let mut editions = BTreeMap::new();
-        let named = rules.programs.named_in(text);
         let found = rules.programs.find_among(text, &named);
         for p in &found {
             if let Some(y) = year_after(text, p.end) {

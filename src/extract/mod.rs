@@ -3,6 +3,7 @@
 
 pub mod context;
 pub mod recipients;
+pub mod scan;
 pub mod sentences;
 pub mod triggers;
 
@@ -14,6 +15,7 @@ use crate::rules::Rules;
 use context::DocContext;
 use recipients::Recipient;
 use regex::Regex;
+use scan::Hit;
 use sentences::Sentence;
 use std::sync::LazyLock;
 
@@ -71,6 +73,11 @@ struct SentenceCache<'a> {
     recipients: Vec<std::cell::OnceCell<Vec<Recipient>>>,
     award: Vec<std::cell::OnceCell<bool>>,
     win: Vec<std::cell::OnceCell<bool>>,
+    /// Award words, related-link lines and programme names per sentence, from
+    /// one search of the whole text each (see [`scan`]).
+    award_hits: Vec<Hit>,
+    related_hits: Vec<Hit>,
+    program_hits: Vec<Hit>,
     /// Programmes named anywhere in the article; sentences are searched for these only.
     named: Vec<usize>,
 }
@@ -86,13 +93,29 @@ impl<'a> SentenceCache<'a> {
             recipients: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
             award: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
             win: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
+            award_hits: rules.triggers.award.hits(text, sentences),
+            related_hits: rules.triggers.related.hits(text, sentences),
+            program_hits: rules.programs.hits(text, sentences, &named),
             named,
         }
     }
 
     /// Whether sentence `i` has an award word.
     fn award(&self, i: usize) -> bool {
-        *self.award[i].get_or_init(|| self.rules.triggers.award.any(self.sentence(i)))
+        *self.award[i].get_or_init(|| match self.award_hits.get(i) {
+            Some(Hit::No) => false,
+            Some(Hit::Yes) => true,
+            _ => self.rules.triggers.award.any(self.sentence(i)),
+        })
+    }
+
+    /// Whether sentence `i` is a related-link line.
+    fn related(&self, i: usize) -> bool {
+        match self.related_hits.get(i) {
+            Some(Hit::No) => false,
+            Some(Hit::Yes) => true,
+            _ => self.rules.triggers.related.any(self.sentence(i)),
+        }
     }
 
     /// Whether sentence `i` has a winning word.
@@ -106,7 +129,12 @@ impl<'a> SentenceCache<'a> {
 
     /// Programmes named in sentence `i`.
     fn programs(&self, i: usize) -> &[ProgramMatch] {
-        self.programs[i].get_or_init(|| self.rules.programs.find_among(self.sentence(i), &self.named))
+        self.programs[i].get_or_init(|| {
+            if self.program_hits.get(i) == Some(&Hit::No) {
+                return Vec::new();
+            }
+            self.rules.programs.find_among(self.sentence(i), &self.named)
+        })
     }
 
     /// Recipients of sentence `i`, programme names excluded.
@@ -128,23 +156,41 @@ struct Slot<'a> {
 }
 
 /// Extracts the mentions of one article.
+///
+/// Every mention needs a programme: one named in the article, or the BKN
+/// Award implied by a category name. An article with neither is answered
+/// without reading its sentences (the same mentions, none, as
+/// [`extract_traced`] gives, without the trace).
 pub fn extract(rules: &Rules, article: &Article) -> Vec<Mention> {
-    extract_traced(rules, article).mentions
+    let text = article.text.as_str();
+    if !mentions_awards(rules, text) {
+        return Vec::new();
+    }
+    let named = rules.programs.named_in(text);
+    if named.is_empty() && !rules.categories.may_imply_program(text) {
+        return Vec::new();
+    }
+    extract_named(rules, article, named).mentions
 }
 
 /// Extracts the mentions of one article with an explanation per sentence.
 pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
+    if !mentions_awards(rules, &article.text) {
+        return Extraction::default();
+    }
+    extract_named(rules, article, rules.programs.named_in(&article.text))
+}
+
+/// [`extract_traced`] of an article that passed the prefilter and names the programmes `named`.
+fn extract_named(rules: &Rules, article: &Article, named: Vec<usize>) -> Extraction {
     let mut out = Extraction::default();
     let text = article.text.as_str();
-    if !mentions_awards(rules, text) {
-        return out;
-    }
-    let doc = DocContext::build(rules, article);
+    let doc = DocContext::build(rules, article, named);
     let mut current_program: Option<ProgramMatch> = None;
     let mut list_category: Option<(String, Option<String>)> = None;
     let mut list_open = false;
     let cache = SentenceCache::new(rules, text, &doc.sentences, doc.named.clone());
-    let main_recipient = main_recipient(rules, &doc, &cache);
+    let main = std::cell::OnceCell::new();
     let mut candidates: Vec<Mention> = Vec::new();
     // Index of the last sentence that reported a win (with or without a named recipient).
     let mut last_win: Option<usize> = None;
@@ -199,7 +245,7 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         } else if !list_item {
             table = None;
         }
-        if rules.triggers.related.any(sent) {
+        if cache.related(si) {
             out.trace.push(TraceLine { start: s.start, end: s.end, outcome: "related-link line".into(), fields: vec![] });
             continue;
         }
@@ -263,7 +309,8 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
         let mut rule = if list_item { "list-item" } else { "sentence" };
         let found: Vec<Recipient> = if found.is_empty() {
             let informative = !cats.is_empty() || !ranks.is_empty();
-            match (&main_recipient, informative && !rules.triggers.listing.any(sent)) {
+            let usable = informative && !rules.triggers.listing.any(sent);
+            match (usable.then(|| main.get_or_init(|| main_recipient(rules, &doc, &cache))).and_then(Option::as_ref), usable) {
                 (Some(m), true) => {
                     rule = "article-recipient";
                     vec![m.carried()]
@@ -519,7 +566,7 @@ fn main_recipient(rules: &Rules, doc: &DocContext, cache: &SentenceCache<'_>) ->
     let mut candidates: Vec<(Recipient, usize)> = Vec::new();
     for i in 0..doc.sentences.len() {
         let sent = cache.sentence(i);
-        if !cache.award(i) || !cache.win(i) || rules.triggers.not_yet.any(sent) || rules.triggers.related.any(sent) {
+        if !cache.award(i) || !cache.win(i) || rules.triggers.not_yet.any(sent) || cache.related(i) {
             continue;
         }
         for r in cache.recipients(i).iter().cloned() {

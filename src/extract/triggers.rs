@@ -30,7 +30,7 @@ pub const SYNTAX: &[&str] = &[
 ];
 
 /// A cue family that matches nothing.
-static NO_CUES: Cues = Cues { any: None };
+static NO_CUES: Cues = Cues { any: None, scannable: false };
 
 #[derive(Deserialize)]
 struct CueDefs {
@@ -67,16 +67,18 @@ struct CueDefs {
 #[derive(Debug)]
 pub struct Cues {
     any: Option<Regex>,
+    /// Whether one search of a whole article can stand in for per-sentence searches.
+    scannable: bool,
 }
 
 impl Cues {
     fn new(file: &str, patterns: &[String]) -> Result<Cues, RuleError> {
         if patterns.is_empty() {
-            return Ok(Cues { any: None });
+            return Ok(Cues { any: None, scannable: false });
         }
         let joined = patterns.iter().map(|p| format!("(?:{p})")).collect::<Vec<_>>().join("|");
         match compile(file, &joined) {
-            Ok(re) => Ok(Cues { any: Some(re) }),
+            Ok(re) => Ok(Cues { scannable: super::scan::scannable(&re), any: Some(re) }),
             Err(joined_error) => {
                 // Name the pattern at fault rather than the whole alternation.
                 for p in patterns {
@@ -90,6 +92,15 @@ impl Cues {
     /// Whether any cue matches.
     pub fn any(&self, text: &str) -> bool {
         self.any.as_ref().is_some_and(|r| r.is_match(text))
+    }
+
+    /// Per sentence of `text`, whether a cue matches there, from one search of
+    /// the whole text where it can decide (see [`super::scan`]).
+    pub fn hits(&self, text: &str, sentences: &[super::sentences::Sentence]) -> Vec<super::scan::Hit> {
+        match &self.any {
+            Some(re) => super::scan::hits(re, self.scannable, text, sentences),
+            None => vec![super::scan::Hit::No; sentences.len()],
+        }
     }
 
     /// Every cue match, left to right, non-overlapping.

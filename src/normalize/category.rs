@@ -43,6 +43,9 @@ pub struct CategoryMatch {
 pub struct CategoryRules {
     keys: Vec<(String, Vec<Regex>)>,
     numbered: Vec<NumberedDef>,
+    /// Every named-category pattern in one alternation, when all can be searched
+    /// once per article in place of once per sentence (see [`crate::extract::scan`]).
+    any: Option<Regex>,
 }
 
 static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
@@ -64,7 +67,20 @@ impl CategoryRules {
                 return Err(RuleError::syntax(file, format!("numbered categories name unknown key `{k}`")));
             }
         }
-        Ok(CategoryRules { keys, numbered: f.numbered })
+        let patterns: Vec<&Regex> = keys.iter().flat_map(|(_, res)| res).collect();
+        let any = if patterns.iter().all(|re| crate::extract::scan::scannable(re)) {
+            let joined = patterns.iter().map(|re| format!("(?:{})", re.as_str())).collect::<Vec<_>>().join("|");
+            Some(compile(file, &joined)?)
+        } else {
+            None
+        };
+        Ok(CategoryRules { keys, numbered: f.numbered, any })
+    }
+
+    /// False when no sentence of `text` can name a category (one search of the
+    /// whole text); true when one may.
+    pub fn may_imply_program(&self, text: &str) -> bool {
+        self.any.as_ref().is_none_or(|re| re.is_match(text))
     }
 
     /// Named BKN categories in `text`, left to right, longest first where they overlap.

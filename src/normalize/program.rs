@@ -79,6 +79,9 @@ pub struct ProgramRules {
     any: regex::RegexSet,
     /// For each pattern of `any`, the programme it belongs to.
     owner: Vec<usize>,
+    /// Whether every pattern can be searched once per article in place of once
+    /// per sentence (see [`crate::extract::scan`]).
+    scannable: bool,
 }
 
 static YEAR_AFTER: LazyLock<Regex> = LazyLock::new(|| {
@@ -126,7 +129,8 @@ impl ProgramRules {
             .size_limit(64 << 20)
             .build()
             .map_err(|e| RuleError::syntax(file, e))?;
-        Ok(ProgramRules { programs, any, owner })
+        let scannable = programs.iter().flat_map(|p| &p.patterns).all(crate::extract::scan::scannable);
+        Ok(ProgramRules { programs, any, owner, scannable })
     }
 
     /// Whether any programme is named in `text`.
@@ -145,6 +149,23 @@ impl ProgramRules {
     /// higher-priority programme is kept.
     pub fn find_all(&self, text: &str) -> Vec<ProgramMatch> {
         self.find_among(text, &self.named_in(text))
+    }
+
+    /// Per sentence of `text`, whether a programme of `named` may be named
+    /// there: `No` where [`ProgramRules::find_among`] on the sentence certainly
+    /// finds nothing (one search of the whole text per pattern).
+    pub fn hits(&self, text: &str, sentences: &[crate::extract::sentences::Sentence], named: &[usize]) -> Vec<crate::extract::scan::Hit> {
+        use crate::extract::scan::{mark, Hit};
+        if !self.scannable {
+            return vec![Hit::Maybe; sentences.len()];
+        }
+        let mut marks = vec![Hit::No; sentences.len()];
+        for p in named.iter().filter_map(|i| self.programs.get(*i)) {
+            for re in &p.patterns {
+                mark(text, sentences, re.find_iter(text).map(|m| (m.start(), m.end())), &mut marks);
+            }
+        }
+        marks
     }
 
     /// [`ProgramRules::find_all`] restricted to the programmes in `named`
