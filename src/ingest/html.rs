@@ -32,9 +32,41 @@ static JSONLD_DATE: LazyLock<Regex> =
 static ISO_DATE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(\d{4})-(\d{2})-(\d{2})").expect("static regex"));
 
-fn sel(s: &str) -> Selector {
-    Selector::parse(s).expect("static selector")
+/// The CSS selectors the reader uses, parsed once.
+struct Selectors {
+    og_title: Selector,
+    og_url: Selector,
+    canonical: Selector,
+    published_time: Selector,
+    item_published: Selector,
+    pubdate: Selector,
+    time: Selector,
+    json_ld: Selector,
+    title: Selector,
+    h1: Selector,
+    article: Selector,
+    p: Selector,
+    body: Selector,
 }
+
+static SEL: LazyLock<Selectors> = LazyLock::new(|| {
+    let sel = |s: &str| Selector::parse(s).expect("static selector");
+    Selectors {
+        og_title: sel(r#"meta[property="og:title"]"#),
+        og_url: sel(r#"meta[property="og:url"]"#),
+        canonical: sel(r#"link[rel="canonical"]"#),
+        published_time: sel(r#"meta[property="article:published_time"]"#),
+        item_published: sel(r#"meta[itemprop="datePublished"]"#),
+        pubdate: sel(r#"meta[name="pubdate"]"#),
+        time: sel("time[datetime]"),
+        json_ld: sel(r#"script[type="application/ld+json"]"#),
+        title: sel("title"),
+        h1: sel("h1"),
+        article: sel("article"),
+        p: sel("p"),
+        body: sel("body"),
+    }
+});
 
 /// The `YYYY-MM-DD` at the start of an ISO timestamp, if it is a real date.
 pub fn iso_date_prefix(s: &str) -> Option<String> {
@@ -52,36 +84,37 @@ pub fn article_from_html(file: &SourceFile, decoded: Decoded) -> Article {
         }
         None => (Html::parse_document(&decoded.text), decoded.note),
     };
-    let meta = |selector: &str| -> Option<String> {
-        doc.select(&sel(selector))
+    let sel = &*SEL;
+    let meta = |selector: &Selector| -> Option<String> {
+        doc.select(selector)
             .filter_map(|e| e.value().attr("content").or_else(|| e.value().attr("href")))
             .map(|s| s.trim().to_string())
             .find(|s| !s.is_empty())
     };
-    let first_text = |selector: &str| -> Option<String> {
-        doc.select(&sel(selector)).map(|e| collapse(&e.text().collect::<String>())).find(|s| !s.is_empty())
+    let first_text = |selector: &Selector| -> Option<String> {
+        doc.select(selector).map(|e| collapse(&e.text().collect::<String>())).find(|s| !s.is_empty())
     };
-    let title = meta(r#"meta[property="og:title"]"#)
-        .or_else(|| first_text("title"))
-        .or_else(|| first_text("h1"));
-    let url = meta(r#"meta[property="og:url"]"#).or_else(|| meta(r#"link[rel="canonical"]"#));
-    let published = meta(r#"meta[property="article:published_time"]"#)
-        .or_else(|| meta(r#"meta[itemprop="datePublished"]"#))
-        .or_else(|| meta(r#"meta[name="pubdate"]"#))
+    let title = meta(&sel.og_title)
+        .or_else(|| first_text(&sel.title))
+        .or_else(|| first_text(&sel.h1));
+    let url = meta(&sel.og_url).or_else(|| meta(&sel.canonical));
+    let published = meta(&sel.published_time)
+        .or_else(|| meta(&sel.item_published))
+        .or_else(|| meta(&sel.pubdate))
         .or_else(|| {
-            doc.select(&sel("time[datetime]"))
+            doc.select(&sel.time)
                 .filter_map(|e| e.value().attr("datetime"))
                 .find_map(iso_date_prefix)
         })
         .or_else(|| {
-            doc.select(&sel(r#"script[type="application/ld+json"]"#))
+            doc.select(&sel.json_ld)
                 .find_map(|e| JSONLD_DATE.captures(&e.text().collect::<String>()).map(|c| c[1].to_string()))
         })
         .and_then(|d| iso_date_prefix(&d));
 
     let main = main_block(&doc);
     let mut text = main.map(block_text).unwrap_or_default();
-    if let Some(h1) = first_text("h1") {
+    if let Some(h1) = first_text(&sel.h1) {
         if !text.contains(&h1) {
             text = if text.is_empty() { h1 } else { format!("{h1}\n{text}") };
         }
@@ -241,7 +274,7 @@ pub fn flatten_deep(html: &str, limit: usize) -> Option<String> {
 /// The `<article>` with the most text, or else the element holding the most paragraph text.
 fn main_block(doc: &Html) -> Option<ElementRef<'_>> {
     let best_article = doc
-        .select(&sel("article"))
+        .select(&SEL.article)
         .map(|a| (paragraph_chars(a), a))
         .filter(|(n, _)| *n > 0)
         .max_by_key(|(n, _)| *n)
@@ -250,7 +283,7 @@ fn main_block(doc: &Html) -> Option<ElementRef<'_>> {
         return best_article;
     }
     let mut scores: Vec<(ego_tree::NodeId, usize)> = Vec::new();
-    for p in doc.select(&sel("p")) {
+    for p in doc.select(&SEL.p) {
         if let Some(parent) = p.parent().and_then(ElementRef::wrap) {
             let n = p.text().map(str::len).sum::<usize>();
             match scores.iter_mut().find(|(id, _)| *id == parent.id()) {
@@ -262,20 +295,20 @@ fn main_block(doc: &Html) -> Option<ElementRef<'_>> {
     let best = scores.iter().max_by_key(|(_, n)| *n).map(|(id, _)| *id);
     match best {
         Some(id) => doc.tree.get(id).and_then(ElementRef::wrap),
-        None => doc.select(&sel("body")).next().or_else(|| Some(doc.root_element())),
+        None => doc.select(&SEL.body).next().or_else(|| Some(doc.root_element())),
     }
 }
 
 fn paragraph_chars(e: ElementRef<'_>) -> usize {
-    e.select(&sel("p")).map(|p| p.text().map(str::len).sum::<usize>()).sum()
+    e.select(&SEL.p).map(|p| p.text().map(str::len).sum::<usize>()).sum()
 }
 
 fn is_skipped(e: &scraper::node::Element) -> bool {
     if SKIPPED_ELEMENTS.contains(&e.name()) {
         return true;
     }
-    let class_id = format!("{} {}", e.attr("class").unwrap_or(""), e.attr("id").unwrap_or(""));
-    !class_id.trim().is_empty() && BOILERPLATE_CLASS.is_match(&class_id)
+    // Each boilerplate word is one token, so class and id can be searched apart.
+    [e.attr("class"), e.attr("id")].into_iter().flatten().any(|v| BOILERPLATE_CLASS.is_match(v))
 }
 
 /// Visible text of a block, one line per block element, boilerplate lines dropped.
@@ -301,9 +334,10 @@ fn block_text(root: ElementRef<'_>) -> String {
                     raw.push('\n');
                 }
                 stack.push((node, true));
-                let children: Vec<_> = node.children().collect();
-                for child in children.into_iter().rev() {
-                    stack.push((child, false));
+                let mut child = node.last_child();
+                while let Some(c) = child {
+                    stack.push((c, false));
+                    child = c.prev_sibling();
                 }
             }
             _ => {}

@@ -183,11 +183,18 @@ pub fn read_source_hashed(file: &SourceFile) -> (FileOutcome, Option<String>) {
 /// Reads a whole txt/html file, refusing empty, huge or binary ones, and sets
 /// `hash` to the blake3 of the bytes when they were read.
 fn read_document_hashed(file: &SourceFile, hash: &mut Option<String>) -> Result<decode::Decoded, IngestError> {
-    let meta = std::fs::metadata(&file.path)?;
-    if meta.len() > MAX_DOCUMENT_BYTES {
-        return Err(IngestError::TooLarge { size: meta.len(), limit: MAX_DOCUMENT_BYTES });
+    use std::io::Read;
+    let f = std::fs::File::open(&file.path)?;
+    let size = f.metadata()?.len();
+    if size > MAX_DOCUMENT_BYTES {
+        return Err(IngestError::TooLarge { size, limit: MAX_DOCUMENT_BYTES });
     }
-    let bytes = std::fs::read(&file.path)?;
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    // A file that grew past the limit since the check is still refused.
+    f.take(MAX_DOCUMENT_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
+        return Err(IngestError::TooLarge { size: bytes.len() as u64, limit: MAX_DOCUMENT_BYTES });
+    }
     *hash = Some(blake3::hash(&bytes).to_hex().to_string());
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(IngestError::Empty);
