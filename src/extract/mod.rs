@@ -163,11 +163,10 @@ struct Slot<'a> {
 /// [`extract_traced`] gives, without the trace).
 pub fn extract(rules: &Rules, article: &Article) -> Vec<Mention> {
     let text = article.text.as_str();
-    if !mentions_awards(rules, text) {
-        return Vec::new();
-    }
     let named = rules.programs.named_in(text);
-    if named.is_empty() && !rules.categories.may_imply_program(text) {
+    // With no programme named, the article needs an award word (the prefilter,
+    // [`mentions_awards`]) and a category name.
+    if named.is_empty() && !(rules.triggers.article.any(text) && rules.categories.may_imply_program(text)) {
         return Vec::new();
     }
     extract_named(rules, article, named).mentions

@@ -1,5 +1,6 @@
 //! Award programmes: canonical names from their aliases, and editions.
 
+use crate::rules::literals::LiteralGate;
 use crate::rules::{compile, parse_toml, RuleError};
 use regex::Regex;
 use serde::Deserialize;
@@ -75,10 +76,10 @@ pub struct ProgramMatch {
 pub struct ProgramRules {
     /// Programmes, most specific first.
     pub programs: Vec<Program>,
-    /// Every pattern of every programme in one set, to skip programmes a text does not name.
-    any: regex::RegexSet,
-    /// For each pattern of `any`, the programme it belongs to.
-    owner: Vec<usize>,
+    /// Prefilter over every pattern of every programme, to skip programmes a text does not name.
+    gate: LiteralGate,
+    /// For each pattern of `gate`, (programme, pattern index within the programme).
+    owner: Vec<(usize, usize)>,
     /// Whether every pattern can be searched once per article in place of once
     /// per sentence (see [`crate::extract::scan`]).
     scannable: bool,
@@ -119,30 +120,34 @@ impl ProgramRules {
         let mut all_patterns = Vec::new();
         let mut owner = Vec::new();
         for (i, p) in programs.iter().enumerate() {
-            for re in &p.patterns {
-                all_patterns.push(re.as_str().to_string()); // already ASCII-bounded by compile()
-                owner.push(i);
+            for (k, re) in p.patterns.iter().enumerate() {
+                all_patterns.push(re.as_str());
+                owner.push((i, k));
             }
         }
-        let any = regex::RegexSetBuilder::new(&all_patterns)
-            .case_insensitive(true)
-            .size_limit(64 << 20)
-            .build()
-            .map_err(|e| RuleError::syntax(file, e))?;
+        let gate = LiteralGate::new(&all_patterns);
         let scannable = programs.iter().flat_map(|p| &p.patterns).all(crate::extract::scan::scannable);
-        Ok(ProgramRules { programs, any, owner, scannable })
+        Ok(ProgramRules { programs, gate, owner, scannable })
     }
 
     /// Whether any programme is named in `text`.
     pub fn names_any(&self, text: &str) -> bool {
-        self.any.is_match(text)
+        self.matching(text).next().is_some()
     }
 
     /// Indexes of the programmes whose patterns match somewhere in `text`.
     pub fn named_in(&self, text: &str) -> Vec<usize> {
-        let mut named: Vec<usize> = self.any.matches(text).iter().filter_map(|i| self.owner.get(i).copied()).collect();
+        let mut named: Vec<usize> = self.matching(text).collect();
         named.dedup();
         named
+    }
+
+    /// The programme of every pattern that matches somewhere in `text`, in pattern order.
+    fn matching<'a>(&'a self, text: &'a str) -> impl Iterator<Item = usize> + 'a {
+        self.gate.candidates(text).into_iter().zip(&self.owner).filter_map(move |(may, &(i, k))| {
+            let re = self.programs.get(i)?.patterns.get(k)?;
+            (may && re.is_match(text)).then_some(i)
+        })
     }
 
     /// Every programme alias in `text`, left to right; where two overlap the

@@ -1,6 +1,7 @@
 //! Rule files: embedded defaults, run-time overrides, compilation and examples.
 
 pub mod examples;
+pub mod literals;
 
 use crate::extract::triggers::Triggers;
 use crate::normalize::category::CategoryRules;

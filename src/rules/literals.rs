@@ -1,0 +1,177 @@
+//! A multi-pattern prefilter: which of many rule regexes can match a text,
+//! from one Aho-Corasick search instead of one regex search per pattern.
+//!
+//! Every match of a pattern holds one of a set of literals taken from its
+//! syntax tree (the prefixes, by `regex_syntax`'s extraction, of one part of
+//! it), so a pattern none of whose literals occurs in the text cannot match it. The search ignores ASCII case,
+//! like the case-insensitive rule regexes; the two characters outside ASCII
+//! that fold to ASCII letters (the Kelvin sign and the long s) make every
+//! pattern a candidate. Patterns without a finite set of non-empty ASCII
+//! prefixes are always candidates. So the gate only ever says "cannot match"
+//! when the regex indeed cannot.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex_syntax::hir::literal::{ExtractKind, Extractor};
+use regex_syntax::hir::{Hir, HirKind};
+
+/// Candidates among a list of patterns (see the module docs).
+#[derive(Debug)]
+pub struct LiteralGate {
+    /// The prefix literals of every gated pattern.
+    ac: Option<AhoCorasick>,
+    /// For each literal of `ac`, the patterns it begins.
+    owners: Vec<Vec<usize>>,
+    /// Patterns that are always candidates.
+    always: Vec<usize>,
+    /// Number of patterns.
+    len: usize,
+}
+
+/// Characters outside ASCII that a case-insensitive regex matches for an ASCII letter.
+const ASCII_FOLDS: [char; 2] = ['\u{212A}', '\u{17F}'];
+
+impl LiteralGate {
+    /// Builds the gate of `patterns` (regex syntax as compiled by [`super::compile`]).
+    pub fn new<S: AsRef<str>>(patterns: &[S]) -> LiteralGate {
+        let mut literals: Vec<Vec<u8>> = Vec::new();
+        let mut owners: Vec<Vec<usize>> = Vec::new();
+        let mut always = Vec::new();
+        for (i, p) in patterns.iter().enumerate() {
+            match required(p.as_ref()) {
+                Some(found) => {
+                    for lit in found {
+                        match literals.iter().position(|l| *l == lit) {
+                            Some(k) => owners[k].push(i),
+                            None => {
+                                literals.push(lit);
+                                owners.push(vec![i]);
+                            }
+                        }
+                    }
+                }
+                None => always.push(i),
+            }
+        }
+        let ac = if literals.is_empty() {
+            None
+        } else {
+            AhoCorasickBuilder::new()
+                .ascii_case_insensitive(true)
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&literals)
+                .ok()
+        };
+        if ac.is_none() {
+            // Could not build the automaton: every pattern is a candidate.
+            always = (0..patterns.len()).collect();
+            owners.clear();
+        }
+        LiteralGate { ac, owners, always, len: patterns.len() }
+    }
+
+    /// Per pattern, whether it may match somewhere in `text`.
+    pub fn candidates(&self, text: &str) -> Vec<bool> {
+        let mut out = vec![false; self.len];
+        if text.contains(ASCII_FOLDS) {
+            out.iter_mut().for_each(|c| *c = true);
+            return out;
+        }
+        for i in &self.always {
+            if let Some(c) = out.get_mut(*i) {
+                *c = true;
+            }
+        }
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(text) {
+                for i in self.owners.get(m.pattern().as_usize()).into_iter().flatten() {
+                    if let Some(c) = out.get_mut(*i) {
+                        *c = true;
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A set of literals one of which every match of `pattern` contains,
+/// lower-cased, or `None` when there is no finite set of non-empty ASCII ones.
+/// Of the parts of a concatenation, the one whose literals are longest (the
+/// rarest, most likely) is chosen: "(?:Kabupaten|Kota)\s+Layak\s+Anak" gives
+/// `layak`, not `kota`.
+fn required(pattern: &str) -> Option<Vec<Vec<u8>>> {
+    let hir = regex_syntax::ParserBuilder::new().build().parse(pattern).ok()?;
+    let mut hir = &hir;
+    while let HirKind::Capture(c) = hir.kind() {
+        hir = &c.sub;
+    }
+    let parts: Vec<&Hir> = match hir.kind() {
+        HirKind::Concat(subs) => subs.iter().collect(),
+        _ => vec![hir],
+    };
+    // Every match of the pattern holds a match of each part, which starts with one of its prefixes.
+    parts
+        .into_iter()
+        .filter_map(prefixes)
+        .max_by_key(|lits| (lits.iter().map(Vec::len).min().unwrap_or(0), std::cmp::Reverse(lits.len())))
+}
+
+/// The literals every match of `hir` starts with, lower-cased; `None` when
+/// there is no finite set of non-empty ASCII ones.
+fn prefixes(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    let mut extractor = Extractor::new();
+    extractor.kind(ExtractKind::Prefix);
+    let seq = extractor.extract(hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() {
+        return None;
+    }
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for l in lits {
+        let b = l.as_bytes();
+        if b.is_empty() || !b.is_ascii() {
+            return None;
+        }
+        let lower = b.to_ascii_lowercase();
+        if !out.contains(&lower) {
+            out.push(lower);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidates_are_the_patterns_whose_prefixes_occur() {
+        let gate = LiteralGate::new(&[r"Adipura(?:\s+Kencana)?", r"(?-i)\bWTP\b", r"\d+\s+penghargaan", r"Swasti\s*Saba"]);
+        assert_eq!(gate.candidates("Kota Batu meraih ADIPURA 3 penghargaan."), vec![true, false, true, false]);
+        assert_eq!(gate.candidates("Kota Batu meraih ADIPURA."), vec![true, false, false, false]);
+        assert_eq!(gate.candidates("opini wtp dan swasti saba"), vec![false, true, false, true]);
+        // The long s folds to `s` in a case-insensitive regex: every pattern is a candidate.
+        assert_eq!(gate.candidates("ſwasti Saba"), vec![true, true, true, true]);
+    }
+
+    #[test]
+    fn the_gate_never_hides_a_match_of_the_rules() {
+        let rules = crate::rules::Rules::embedded();
+        let texts = [
+            "Pemkab Sleman meraih BKN Award 2023 kategori Penilaian Kinerja.",
+            "Kota Batu juga menerima Innovative Government Award (IGA) dan opini WTP.",
+            "Penghargaan Pembangunan Daerah (PPD) 2024 diraih Provinsi Jawa Tengah.",
+            "Kabupaten Blora kembali meraih predikat Nindya Kabupaten Layak Anak.",
+        ];
+        for p in &rules.programs.programs {
+            let gate = LiteralGate::new(&p.patterns.iter().map(|r| r.as_str()).collect::<Vec<_>>());
+            for t in texts {
+                let c = gate.candidates(t);
+                for (re, may) in p.patterns.iter().zip(c) {
+                    assert!(may || !re.is_match(t), "{} hidden in {t}", re.as_str());
+                }
+            }
+        }
+    }
+}
