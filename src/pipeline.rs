@@ -4,7 +4,7 @@ use crate::extract;
 use crate::ingest::{self, FileOutcome, SourceFile};
 use crate::model::{Article, ArticleRow, ErrorRow, Mention, Status};
 use crate::output::{self, OutputError};
-use crate::rules::{RuleError, Rules};
+use crate::rules::{RuleError, RuleTexts, Rules};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::io::IsTerminal;
@@ -366,8 +366,16 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     if !opts.corpus.is_dir() {
         return Err(PipelineError::MissingCorpus(opts.corpus.clone()));
     }
-    let rules = Rules::load(opts.rules_dir.as_deref())?;
-    tracing::debug!("rules loaded at {:.3}s", started.elapsed().as_secs_f64());
+    // Rules compile in the background while the output folder, the state and
+    // the corpus walk are looked at; the fingerprint needs only their text.
+    let texts = RuleTexts::load(opts.rules_dir.as_deref())?;
+    let rules_fingerprint = texts.fingerprint();
+    let compiling = std::thread::spawn(move || Rules::compile(&texts));
+    let rules = || -> Result<Rules, PipelineError> {
+        let rules = compiling.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        tracing::debug!("rules compiled at {:.3}s", started.elapsed().as_secs_f64());
+        Ok(rules)
+    };
     prepare_output(&opts.out, opts.force)?;
     let _lock = state::lock(&opts.out)?;
     for t in output::TABLE_FILES {
@@ -385,7 +393,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     state::cleanup(&opts.out, known.as_ref().map(|m| m.results.as_str()));
     tracing::debug!("manifest loaded at {:.3}s", started.elapsed().as_secs_f64());
     let exe = state::exe_stamp(known.as_ref().map(|m| &m.exe));
-    let fingerprint = state::fingerprint(&rules.fingerprint, &exe);
+    let fingerprint = state::fingerprint(&rules_fingerprint, &exe);
     let mut full_reason = match (&known, mode) {
         (_, Mode::Full) => Some("--full"),
         (None, _) => Some("no previous state"),
@@ -445,6 +453,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     {
         let t = known_m.totals;
         cancel.store(true, Ordering::Relaxed);
+        rules()?; // the same rule texts compiled in the run that wrote the state
         if let Some(p) = preload {
             let _ = p.join();
         }
@@ -460,6 +469,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     }
 
     tracing::debug!("discovered at {:.3}s", started.elapsed().as_secs_f64());
+    let rules = rules()?;
     let (cached, mut parsed) = match preload.map(|p| p.join()) {
         Some(Ok(Some(loaded))) => loaded,
         Some(_) => {

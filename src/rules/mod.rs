@@ -155,15 +155,28 @@ pub struct Rules {
 
 impl Rules {
     /// Compiles all rule files.
+    /// The files are compiled on threads of their own (compiling the regexes
+    /// is most of a small run's start-up); errors are reported in file order.
     pub fn compile(texts: &RuleTexts) -> Result<Rules, RuleError> {
-        Ok(Rules {
-            programs: ProgramRules::parse("programs.toml", texts.get("programs.toml"))?,
-            categories: CategoryRules::parse("categories.toml", texts.get("categories.toml"))?,
-            ranks: RankRules::parse("ranks.toml", texts.get("ranks.toml"))?,
-            dates: DateRules::parse("dates.toml", texts.get("dates.toml"))?,
-            triggers: Triggers::parse("triggers.toml", texts.get("triggers.toml"))?,
-            gazetteer: Gazetteer::parse(texts.get("gazetteer/regions.csv"), texts.get("gazetteer/agencies.csv"))?,
-            fingerprint: texts.fingerprint(),
+        fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+            h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }
+        std::thread::scope(|s| {
+            let programs = s.spawn(|| ProgramRules::parse("programs.toml", texts.get("programs.toml")));
+            let categories = s.spawn(|| CategoryRules::parse("categories.toml", texts.get("categories.toml")));
+            let triggers = s.spawn(|| Triggers::parse("triggers.toml", texts.get("triggers.toml")));
+            let gazetteer = s.spawn(|| Gazetteer::parse(texts.get("gazetteer/regions.csv"), texts.get("gazetteer/agencies.csv")));
+            let ranks = RankRules::parse("ranks.toml", texts.get("ranks.toml"));
+            let dates = DateRules::parse("dates.toml", texts.get("dates.toml"));
+            Ok(Rules {
+                programs: join(programs)?,
+                categories: join(categories)?,
+                ranks: ranks?,
+                dates: dates?,
+                triggers: join(triggers)?,
+                gazetteer: join(gazetteer)?,
+                fingerprint: texts.fingerprint(),
+            })
         })
     }
 
