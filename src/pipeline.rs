@@ -417,7 +417,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             Some((cached, parsed))
         })
     });
-    let mut discovery = ingest::discover(&opts.corpus);
+    let mut discovery = pool.install(|| ingest::discover(&opts.corpus));
     if let Some(shard) = opts.shard {
         shard.filter(&mut discovery);
     }

@@ -6,6 +6,7 @@ pub mod jsonl;
 pub mod text;
 
 use crate::model::{Article, ErrorRow, Format};
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -95,6 +96,7 @@ pub fn relative_id(root: &Path, path: &Path) -> String {
 }
 
 /// Walks `root` recursively (following no symlink loops) and lists the files to read.
+/// Files are looked at (`stat`) in parallel, on the current rayon pool.
 pub fn discover(root: &Path) -> Discovery {
     let mut out = Discovery::default();
     for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
@@ -130,12 +132,14 @@ pub fn discover(root: &Path) -> Discovery {
                 message: "file name is not valid UTF-8; read with replacement characters in its id".into(),
             });
         }
-        let (size, mtime_ns) = match entry.metadata() {
-            Ok(m) => (m.len(), mtime_nanos(&m)),
-            Err(_) => (0, 0),
-        };
-        out.files.push(SourceFile { rel_path: rel, path: entry.into_path(), format, size, mtime_ns });
+        out.files.push(SourceFile { rel_path: rel, path: entry.into_path(), format, size: 0, mtime_ns: 0 });
     }
+    // Size and mtime of every file, on all threads of the current rayon pool.
+    out.files.par_iter_mut().for_each(|f| {
+        if let Ok(m) = std::fs::metadata(&f.path) {
+            (f.size, f.mtime_ns) = (m.len(), mtime_nanos(&m));
+        }
+    });
     out.files.sort();
     out
 }
