@@ -7,6 +7,7 @@ use crate::normalize::date::DateMatch;
 use crate::normalize::program::year_after;
 use crate::rules::Rules;
 use regex::Regex;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -21,13 +22,24 @@ static OTHER_EVENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)peraturan|(?-u:\b)nomor(?-u:\b)|(?-u:\b)SK(?-u:\b)|undang-undang|pendaftaran|batas\s+waktu|(?-u:\b)akan(?-u:\b)|(?-u:\b)rencana(?-u:\b)|keterangan\s+(?:resmi|tertulis)").expect("static regex")
 });
 
-/// What the whole article says that single sentences rely on.
+/// What the whole article says that single sentences rely on. The sentences
+/// and the programmes named are read at once; the rest ([`Facts`]) only when
+/// a sentence first needs it, so articles whose sentences give no mention
+/// never look for dates.
 #[derive(Debug)]
-pub struct DocContext {
+pub struct DocContext<'a> {
+    rules: &'a Rules,
+    article: &'a Article,
     /// Sentences in text order.
     pub sentences: Vec<Sentence>,
     /// Programmes named anywhere in the article (indexes into the programme rules).
     pub named: Vec<usize>,
+    facts: OnceCell<Facts>,
+}
+
+/// Editions, candidate years and dates of an article.
+#[derive(Debug)]
+struct Facts {
     /// Edition per programme name: the first year written right after its name.
     editions: BTreeMap<String, i32>,
     /// Years to try for a dateline without one, most likely first.
@@ -40,13 +52,24 @@ pub struct DocContext {
     published: Option<chrono::NaiveDate>,
 }
 
-impl DocContext {
-    /// Reads the article once for its context; `named` are the programmes it names.
-    pub fn build(rules: &Rules, article: &Article, named: Vec<usize>) -> DocContext {
+impl<'a> DocContext<'a> {
+    /// Splits the article into sentences; `named` are the programmes it names.
+    pub fn build(rules: &'a Rules, article: &'a Article, named: Vec<usize>) -> DocContext<'a> {
+        let sentences = super::sentences_of(&article.text);
+        DocContext { rules, article, sentences, named, facts: OnceCell::new() }
+    }
+
+    fn facts(&self) -> &Facts {
+        self.facts.get_or_init(|| Facts::read(self.rules, self.article, &self.sentences, &self.named))
+    }
+}
+
+impl Facts {
+    /// Reads the article once for its editions, years and dates.
+    fn read(rules: &Rules, article: &Article, sentences: &[Sentence], named: &[usize]) -> Facts {
         let text = article.text.as_str();
-        let sentences = super::sentences_of(text);
         let mut editions = BTreeMap::new();
-        let found = rules.programs.find_among(text, &named);
+        let found = rules.programs.find_among(text, named);
         for p in &found {
             if let Some(y) = year_after(text, p.end) {
                 editions.entry(p.name.clone()).or_insert(y);
@@ -54,7 +77,7 @@ impl DocContext {
         }
         // "predikat WBK dan WBBM tahun 2024": a year after the last of several
         // programmes named in one sentence is the edition of each.
-        for s in &sentences {
+        for s in sentences {
             let here: Vec<_> = found.iter().filter(|p| p.start >= s.start && p.end <= s.end).collect();
             if let Some(y) = here.iter().find_map(|p| year_after(text, p.end)) {
                 for p in &here {
@@ -106,16 +129,16 @@ impl DocContext {
             .or_else(|| {
                 dates.range(..3).flat_map(|(_, found)| found.iter()).find_map(|d| d.year.and_then(|_| d.resolve(&[])))
             });
-        let mut doc = DocContext { sentences, named, editions, years, dates, event: None, published };
-        doc.event = doc.find_event(rules, text);
-        doc
+        let mut facts = Facts { editions, years, dates, event: None, published };
+        facts.event = facts.find_event(rules, text, sentences);
+        facts
     }
 
     /// The ceremony date: the first date beside a handover or award word that
     /// does not belong to an earlier event ("pada 17 Desember 2020 lalu").
-    fn find_event(&self, rules: &Rules, text: &str) -> Option<(String, String, usize)> {
+    fn find_event(&self, rules: &Rules, text: &str, sentences: &[Sentence]) -> Option<(String, String, usize)> {
         for (i, found) in &self.dates {
-            let s = self.sentences.get(*i)?;
+            let s = sentences.get(*i)?;
             let sent = &text[s.start..s.end];
             if !EVENT_CUE.is_match(sent) || OTHER_EVENT.is_match(sent) {
                 continue;
@@ -126,7 +149,7 @@ impl DocContext {
         }
         // Wire copy: "... berlangsung di Jakarta, Kamis." with the date only in the byline.
         let published = self.published?;
-        self.sentences.iter().enumerate().find_map(|(i, s)| {
+        sentences.iter().enumerate().find_map(|(i, s)| {
             let sent = &text[s.start..s.end];
             if !EVENT_CUE.is_match(sent) || OTHER_EVENT.is_match(sent) {
                 return None;
@@ -142,26 +165,29 @@ impl DocContext {
             rules.dates.resolve(d, &self.years).map(|x| (x.format("%Y-%m-%d").to_string(), d.text.clone()))
         })
     }
+}
 
+impl DocContext<'_> {
     /// Edition of a programme in this article, if written.
     pub fn edition_for(&self, program: &str) -> Option<i32> {
-        self.editions.get(program).copied()
+        self.facts().editions.get(program).copied()
     }
 
     /// Year of the ceremony date, if any.
     pub fn event_year(&self) -> Option<i32> {
-        self.event.as_ref().and_then(|(d, _, _)| d.get(..4)).and_then(|y| y.parse().ok())
+        self.facts().event.as_ref().and_then(|(d, _, _)| d.get(..4)).and_then(|y| y.parse().ok())
     }
 
     /// The award date for a mention in sentence `index`: a date in that sentence,
     /// else the article's ceremony date unless the award is from another edition.
     pub fn date_for(&self, rules: &Rules, text: &str, index: usize, edition: Option<i32>, program: &str) -> Option<(String, String)> {
-        if let (Some(found), Some(s)) = (self.dates.get(&index), self.sentences.get(index)) {
-            if let Some(hit) = self.resolve_in(rules, &text[s.start..s.end], found) {
+        let facts = self.facts();
+        if let (Some(found), Some(s)) = (facts.dates.get(&index), self.sentences.get(index)) {
+            if let Some(hit) = facts.resolve_in(rules, &text[s.start..s.end], found) {
                 return Some(hit);
             }
         }
-        let (date, text, _) = self.event.as_ref()?;
+        let (date, text, _) = facts.event.as_ref()?;
         let doc_edition = self.edition_for(program);
         let event_year: i32 = date.get(..4)?.parse().ok()?;
         match (edition, doc_edition) {

@@ -218,9 +218,9 @@ fn extract_named(rules: &Rules, article: &Article, named: Vec<usize>) -> Extract
                 }
                 // "Untuk kategori provinsi, predikat Provinsi Terinovatif diraih oleh:" names the items' category.
                 if let Some(p) = cache.programs(si).first().cloned().or_else(|| current_program.clone()) {
-                    let year = doc.edition_for(&p.name).or(doc.event_year());
+                    let year = || doc.edition_for(&p.name).or(doc.event_year());
                     let bkn = rules.programs.get(&p).is_some_and(|d| d.bkn);
-                    if let Some(c) = categories(rules, sent, &p, year).first() {
+                    if let Some(c) = categories(rules, sent, &p, &year).first() {
                         list_category = Some((c.text.clone(), if bkn { Some(c.key.clone()) } else { None }));
                     }
                 }
@@ -276,8 +276,8 @@ fn extract_named(rules: &Rules, article: &Article, named: Vec<usize>) -> Extract
         }
         let found = cache.recipients(si).to_vec();
         // Categories and ranks of the sentence.
-        let year_for_numbers = doc.edition_for(&program.name).or(doc.event_year());
-        let mut cats = categories(rules, sent, &program, year_for_numbers);
+        let year_for_numbers = || doc.edition_for(&program.name).or(doc.event_year());
+        let mut cats = categories(rules, sent, &program, &year_for_numbers);
         if let Some(l) = rules.triggers.listing.first(sent) {
             // "terbagi dari tingkat Padapa, Wiwerda dan Wistara": definitions, not awards.
             cats.retain(|c| c.end <= l.start());
@@ -508,7 +508,7 @@ impl TableColumns {
 #[allow(clippy::too_many_arguments)]
 fn table_row(
     rules: &Rules,
-    doc: &DocContext,
+    doc: &DocContext<'_>,
     text: &str,
     si: usize,
     s: &Sentence,
@@ -524,8 +524,8 @@ fn table_row(
     let category_text = columns.category.and_then(|c| cells.get(c)).map(|c| clean_category(c)).filter(|c| !c.is_empty());
     let (category, category_key) = match &category_text {
         Some(c) if def.bkn => {
-            let year = doc.edition_for(&program.name).or(doc.event_year());
-            let key = categories(rules, c, program, year).first().map(|m| m.key.clone()).filter(|k| !k.is_empty());
+            let year = || doc.edition_for(&program.name).or(doc.event_year());
+            let key = categories(rules, c, program, &year).first().map(|m| m.key.clone()).filter(|k| !k.is_empty());
             (Some(c.clone()), key.or_else(|| Some("lainnya".to_string())))
         }
         Some(c) => (Some(c.clone()), None),
@@ -561,7 +561,7 @@ fn table_row(
 
 /// The body an article is about: among the recipients of its winning sentences,
 /// the one named most often in the whole text (the earliest on a tie).
-fn main_recipient(rules: &Rules, doc: &DocContext, cache: &SentenceCache<'_>) -> Option<Recipient> {
+fn main_recipient(rules: &Rules, doc: &DocContext<'_>, cache: &SentenceCache<'_>) -> Option<Recipient> {
     let mut candidates: Vec<(Recipient, usize)> = Vec::new();
     for i in 0..doc.sentences.len() {
         let sent = cache.sentence(i);
@@ -589,12 +589,14 @@ fn main_recipient(rules: &Rules, doc: &DocContext, cache: &SentenceCache<'_>) ->
 }
 
 /// Categories of a sentence: BKN keys for BKN programmes, the programme's own
-/// terms or a "kategori X" phrase for the others.
-fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: Option<i32>) -> Vec<CategoryMatch> {
+/// terms or a "kategori X" phrase for the others. `year` (the edition, whose
+/// numbering "Kategori III" follows) is asked for only when a number is written.
+fn categories(rules: &Rules, sent: &str, program: &ProgramMatch, year: &dyn Fn() -> Option<i32>) -> Vec<CategoryMatch> {
     let Some(def) = rules.programs.get(program) else { return vec![] };
     if def.bkn {
         let mut named = rules.categories.find_named(sent);
-        for n in rules.categories.find_numbered(sent, year) {
+        let numbered = if rules.categories.may_number(sent) { rules.categories.find_numbered(sent, year()) } else { Vec::new() };
+        for n in numbered {
             let dup = named.iter().any(|c| c.key == n.key || (c.start >= n.end && c.start - n.end < 3));
             if !dup {
                 named.push(n);
@@ -723,7 +725,7 @@ fn carried_categories(rules: &Rules, sent: &str, cats: &[CategoryMatch], slot_st
 /// Edition of a sentence's award: a year after the programme's name, a year tied
 /// to the sentence ("pada tahun 2019"), the year before the article's edition
 /// ("tahun sebelumnya"), or the article's edition for that programme.
-fn sentence_edition(doc: &DocContext, sent: &str, program: &ProgramMatch, programs: &[ProgramMatch]) -> Option<i32> {
+fn sentence_edition(doc: &DocContext<'_>, sent: &str, program: &ProgramMatch, programs: &[ProgramMatch]) -> Option<i32> {
     if let Some(y) = programs.iter().filter(|p| p.name == program.name).find_map(|p| year_after(sent, p.end)) {
         return Some(y);
     }

@@ -104,6 +104,11 @@ impl CategoryRules {
         kept
     }
 
+    /// Whether `text` writes a numbered category at all (then [`CategoryRules::find_numbered`] may find one).
+    pub fn may_number(&self, text: &str) -> bool {
+        NUMBERED.is_match(text)
+    }
+
     /// Numbered categories ("Kategori III", "kategori kedua") mapped by the edition's numbering.
     pub fn find_numbered(&self, text: &str, year: Option<i32>) -> Vec<CategoryMatch> {
         let Some(year) = year else { return vec![] };
