@@ -42,7 +42,9 @@ fn split_line(text: &str, start: usize, end: usize, out: &mut Vec<Sentence>) {
     let list_item = LIST_ITEM.is_match(line.trim_start());
     let mut s = 0;
     // Only `.`, `!` and `?` can end a sentence: look at the two characters after each.
-    for (i, c) in line.match_indices(['.', '!', '?']).map(|(i, m)| (i, m.chars().next().unwrap_or('.'))) {
+    // The three are ASCII, so a byte search finds them (never inside a multi-byte character).
+    let ends = line.bytes().enumerate().filter(|(_, b)| matches!(b, b'.' | b'!' | b'?')).map(|(i, b)| (i, b as char));
+    for (i, c) in ends {
         let mut rest = line[i + c.len_utf8()..].chars();
         let next = rest.next();
         let after = rest.next();
@@ -63,14 +65,18 @@ fn push(start: usize, end: usize, list_item: bool, out: &mut Vec<Sentence>) {
 
 fn ends_with_abbreviation(before: &str) -> bool {
     let word = before.rsplit(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("");
-    let w = word.to_lowercase();
-    if w.is_empty() {
+    if word.is_empty() {
         return false;
     }
-    if w.chars().all(|c| c.is_ascii_digit()) {
+    if word.chars().all(|c| c.is_ascii_digit()) {
         // "1." opening a list item, not "nilai 93."
         return before.trim() == word;
     }
+    if word.is_ascii() {
+        // No allocation for the common case: ASCII words compared ignoring case.
+        return (word.len() == 1 && word.bytes().all(|b| b.is_ascii_alphabetic())) || ABBREVIATIONS.iter().any(|a| a.eq_ignore_ascii_case(word));
+    }
+    let w = word.to_lowercase();
     (w.chars().count() == 1 && w.chars().all(char::is_alphabetic)) || ABBREVIATIONS.contains(&w.as_str())
 }
 
