@@ -123,7 +123,7 @@ pub fn errors_frame(rows: &[ErrorRow]) -> Result<DataFrame, PolarsError> {
 /// row group at a time as the rows come, so memory does not grow with the
 /// corpus. A table of fewer rows is one row group, as polars writes a frame
 /// of that size in one go.
-pub const ROW_GROUP_ROWS: usize = 32_768;
+pub const ROW_GROUP_ROWS: usize = 8_192;
 
 // Unbuffered: polars' CSV writer formats whole batches before writing them,
 // and the Parquet writer writes whole pages.
