@@ -389,7 +389,17 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     );
 
     // The last completed run, and whether its results may be reused.
-    let known = state::load_manifest(&opts.out);
+    let (known, walked) = match mode {
+        // Nothing of the last run is reused, its manifest only tells new from
+        // changed files: it loads while the corpus is walked.
+        Mode::Full => {
+            let out = opts.out.clone();
+            let loading = std::thread::spawn(move || state::load_manifest(&out));
+            let walked = pool.install(|| ingest::discover(&opts.corpus));
+            (loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), Some(walked))
+        }
+        Mode::Incremental => (state::load_manifest(&opts.out), None),
+    };
     state::cleanup(&opts.out, known.as_ref().map(|m| m.results.as_str()));
     tracing::debug!("manifest loaded at {:.3}s", started.elapsed().as_secs_f64());
     let exe = state::exe_stamp(known.as_ref().map(|m| &m.exe));
@@ -417,7 +427,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             Some((cached, parsed))
         })
     });
-    let mut discovery = pool.install(|| ingest::discover(&opts.corpus));
+    let mut discovery = walked.unwrap_or_else(|| pool.install(|| ingest::discover(&opts.corpus)));
     if let Some(shard) = opts.shard {
         shard.filter(&mut discovery);
     }
