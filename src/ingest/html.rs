@@ -227,6 +227,10 @@ fn scan_tags(html: &str, mut f: impl FnMut(usize, usize, TagKind, &str)) {
 /// become line breaks, so the text keeps its lines), or `None` when the page
 /// is not that deep.
 pub fn flatten_deep(html: &str, limit: usize) -> Option<String> {
+    // Every level opens with a `<`: a page with fewer cannot be too deep (most pages).
+    if html.bytes().filter(|&b| b == b'<').count() <= limit {
+        return None;
+    }
     let (mut depth, mut max) = (0usize, 0usize);
     scan_tags(html, |_, _, kind, _| match kind {
         TagKind::Open => {
@@ -352,7 +356,14 @@ fn block_text(root: ElementRef<'_>) -> String {
 
 /// Collapses runs of white space (including non-breaking spaces) to one space.
 fn collapse(s: &str) -> String {
-    s.split(|c: char| c.is_whitespace()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for word in s.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 #[cfg(test)]
