@@ -4,7 +4,7 @@
 use super::sentences::Sentence;
 use crate::model::Article;
 use crate::normalize::date::DateMatch;
-use crate::normalize::program::year_after;
+use crate::normalize::program::{year_after, Naming};
 use crate::rules::Rules;
 use regex::Regex;
 use std::cell::OnceCell;
@@ -32,8 +32,8 @@ pub struct DocContext<'a> {
     article: &'a Article,
     /// Sentences in text order.
     pub sentences: Vec<Sentence>,
-    /// Programmes named anywhere in the article (indexes into the programme rules).
-    pub named: Vec<usize>,
+    /// Programmes named anywhere in the article, and where.
+    pub naming: Naming,
     facts: OnceCell<Facts>,
 }
 
@@ -53,23 +53,23 @@ struct Facts {
 }
 
 impl<'a> DocContext<'a> {
-    /// Splits the article into sentences; `named` are the programmes it names.
-    pub fn build(rules: &'a Rules, article: &'a Article, named: Vec<usize>) -> DocContext<'a> {
+    /// Splits the article into sentences; `naming` tells the programmes it names.
+    pub fn build(rules: &'a Rules, article: &'a Article, naming: Naming) -> DocContext<'a> {
         let sentences = super::sentences_of(&article.text);
-        DocContext { rules, article, sentences, named, facts: OnceCell::new() }
+        DocContext { rules, article, sentences, naming, facts: OnceCell::new() }
     }
 
     fn facts(&self) -> &Facts {
-        self.facts.get_or_init(|| Facts::read(self.rules, self.article, &self.sentences, &self.named))
+        self.facts.get_or_init(|| Facts::read(self.rules, self.article, &self.sentences, &self.naming))
     }
 }
 
 impl Facts {
     /// Reads the article once for its editions, years and dates.
-    fn read(rules: &Rules, article: &Article, sentences: &[Sentence], named: &[usize]) -> Facts {
+    fn read(rules: &Rules, article: &Article, sentences: &[Sentence], naming: &Naming) -> Facts {
         let text = article.text.as_str();
         let mut editions = BTreeMap::new();
-        let found = rules.programs.find_among(text, named);
+        let found = rules.programs.find_in(text, naming);
         for p in &found {
             if let Some(y) = year_after(text, p.end) {
                 editions.entry(p.name.clone()).or_insert(y);

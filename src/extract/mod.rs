@@ -9,7 +9,7 @@ pub mod triggers;
 
 use crate::model::{Article, Level, Mention};
 use crate::normalize::category::CategoryMatch;
-use crate::normalize::program::{year_after, ProgramMatch};
+use crate::normalize::program::{year_after, Naming, ProgramMatch};
 use crate::normalize::rank::RankMatch;
 use crate::rules::Rules;
 use context::DocContext;
@@ -83,7 +83,7 @@ struct SentenceCache<'a> {
 }
 
 impl<'a> SentenceCache<'a> {
-    fn new(rules: &'a Rules, text: &'a str, sentences: &'a [Sentence], named: Vec<usize>) -> Self {
+    fn new(rules: &'a Rules, text: &'a str, sentences: &'a [Sentence], naming: &Naming) -> Self {
         let n = sentences.len();
         SentenceCache {
             rules,
@@ -95,8 +95,8 @@ impl<'a> SentenceCache<'a> {
             win: (0..n).map(|_| std::cell::OnceCell::new()).collect(),
             award_hits: rules.triggers.award.hits(text, sentences),
             related_hits: rules.triggers.related.hits(text, sentences),
-            program_hits: rules.programs.hits(text, sentences, &named),
-            named,
+            program_hits: rules.programs.hits(text, sentences, naming),
+            named: naming.named.clone(),
         }
     }
 
@@ -163,13 +163,13 @@ struct Slot<'a> {
 /// [`extract_traced`] gives, without the trace).
 pub fn extract(rules: &Rules, article: &Article) -> Vec<Mention> {
     let text = article.text.as_str();
-    let named = rules.programs.named_in(text);
+    let naming = rules.programs.naming(text);
     // With no programme named, the article needs an award word (the prefilter,
     // [`mentions_awards`]) and a category name.
-    if named.is_empty() && !(rules.triggers.article.any(text) && rules.categories.may_imply_program(text)) {
+    if naming.named.is_empty() && !(rules.triggers.article.any(text) && rules.categories.may_imply_program(text)) {
         return Vec::new();
     }
-    extract_named(rules, article, named).mentions
+    extract_named(rules, article, naming).mentions
 }
 
 /// Extracts the mentions of one article with an explanation per sentence.
@@ -177,18 +177,18 @@ pub fn extract_traced(rules: &Rules, article: &Article) -> Extraction {
     if !mentions_awards(rules, &article.text) {
         return Extraction::default();
     }
-    extract_named(rules, article, rules.programs.named_in(&article.text))
+    extract_named(rules, article, rules.programs.naming(&article.text))
 }
 
-/// [`extract_traced`] of an article that passed the prefilter and names the programmes `named`.
-fn extract_named(rules: &Rules, article: &Article, named: Vec<usize>) -> Extraction {
+/// [`extract_traced`] of an article that passed the prefilter and names the programmes `naming` tells.
+fn extract_named(rules: &Rules, article: &Article, naming: Naming) -> Extraction {
     let mut out = Extraction::default();
     let text = article.text.as_str();
-    let doc = DocContext::build(rules, article, named);
+    let doc = DocContext::build(rules, article, naming);
     let mut current_program: Option<ProgramMatch> = None;
     let mut list_category: Option<(String, Option<String>)> = None;
     let mut list_open = false;
-    let cache = SentenceCache::new(rules, text, &doc.sentences, doc.named.clone());
+    let cache = SentenceCache::new(rules, text, &doc.sentences, &doc.naming);
     let main = std::cell::OnceCell::new();
     let mut candidates: Vec<Mention> = Vec::new();
     // Index of the last sentence that reported a win (with or without a named recipient).

@@ -156,9 +156,11 @@ mod tests {
                     proptest::prop_assert!(m == Hit::Maybe || (m == Hit::Yes) == own, "{m:?} for {:?}", &text[s.start..s.end]);
                 }
             }
-            let named = rules.programs.named_in(&text);
-            for (s, m) in ss.iter().zip(rules.programs.hits(&text, &ss, &named)) {
-                let found = rules.programs.find_among(&text[s.start..s.end], &named);
+            let naming = rules.programs.naming(&text);
+            proptest::prop_assert_eq!(&naming.named, &rules.programs.named_in(&text));
+            proptest::prop_assert_eq!(rules.programs.find_in(&text, &naming), rules.programs.find_among(&text, &naming.named));
+            for (s, m) in ss.iter().zip(rules.programs.hits(&text, &ss, &naming)) {
+                let found = rules.programs.find_among(&text[s.start..s.end], &naming.named);
                 proptest::prop_assert!(m != Hit::No || found.is_empty(), "said no for {:?}", &text[s.start..s.end]);
             }
         }

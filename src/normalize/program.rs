@@ -71,6 +71,23 @@ pub struct ProgramMatch {
     pub end: usize,
 }
 
+/// The programmes a text names, and the matches of each pattern that matched
+/// it ([`ProgramRules::naming`]).
+#[derive(Debug, Clone, Default)]
+pub struct Naming {
+    /// Indexes of the programmes named, ascending.
+    pub named: Vec<usize>,
+    /// ((programme, pattern), leftmost-first matches) of every pattern that matched.
+    spans: Vec<((usize, usize), Vec<(usize, usize)>)>,
+}
+
+impl Naming {
+    /// The matches of pattern `k` of programme `index` (none when it did not match).
+    fn spans_of(&self, index: usize, k: usize) -> &[(usize, usize)] {
+        self.spans.iter().find(|(key, _)| *key == (index, k)).map(|(_, s)| s.as_slice()).unwrap_or(&[])
+    }
+}
+
 /// All programmes, in priority order.
 #[derive(Debug)]
 pub struct ProgramRules {
@@ -142,6 +159,24 @@ impl ProgramRules {
         named
     }
 
+    /// The programmes named in `text` and where their patterns match it: one
+    /// search of the whole text per pattern the prefilter lets through, kept
+    /// for [`ProgramRules::hits`] and [`ProgramRules::find_in`].
+    pub fn naming(&self, text: &str) -> Naming {
+        let mut naming = Naming::default();
+        for (may, &(i, k)) in self.gate.candidates(text).into_iter().zip(&self.owner) {
+            let Some(re) = self.programs.get(i).and_then(|p| p.patterns.get(k)).filter(|_| may) else { continue };
+            let spans: Vec<(usize, usize)> = re.find_iter(text).map(|m| (m.start(), m.end())).collect();
+            if !spans.is_empty() {
+                if naming.named.last() != Some(&i) {
+                    naming.named.push(i);
+                }
+                naming.spans.push(((i, k), spans));
+            }
+        }
+        naming
+    }
+
     /// The programme of every pattern that matches somewhere in `text`, in pattern order.
     fn matching<'a>(&'a self, text: &'a str) -> impl Iterator<Item = usize> + 'a {
         self.gate.candidates(text).into_iter().zip(&self.owner).filter_map(move |(may, &(i, k))| {
@@ -156,26 +191,35 @@ impl ProgramRules {
         self.find_among(text, &self.named_in(text))
     }
 
-    /// Per sentence of `text`, whether a programme of `named` may be named
-    /// there: `No` where [`ProgramRules::find_among`] on the sentence certainly
-    /// finds nothing (one search of the whole text per pattern).
-    pub fn hits(&self, text: &str, sentences: &[crate::extract::sentences::Sentence], named: &[usize]) -> Vec<crate::extract::scan::Hit> {
+    /// Per sentence of `text`, whether a programme named in it (`naming`, of
+    /// the same text) may be named there: `No` where
+    /// [`ProgramRules::find_among`] on the sentence certainly finds nothing.
+    pub fn hits(&self, text: &str, sentences: &[crate::extract::sentences::Sentence], naming: &Naming) -> Vec<crate::extract::scan::Hit> {
         use crate::extract::scan::{mark, Hit};
         if !self.scannable {
             return vec![Hit::Maybe; sentences.len()];
         }
         let mut marks = vec![Hit::No; sentences.len()];
-        for p in named.iter().filter_map(|i| self.programs.get(*i)) {
-            for re in &p.patterns {
-                mark(text, sentences, re.find_iter(text).map(|m| (m.start(), m.end())), &mut marks);
-            }
+        for (_, spans) in &naming.spans {
+            mark(text, sentences, spans.iter().copied(), &mut marks);
         }
         marks
+    }
+
+    /// [`ProgramRules::find_among`] over the whole `text` that `naming` was made of, reusing its matches.
+    pub fn find_in(&self, text: &str, naming: &Naming) -> Vec<ProgramMatch> {
+        self.collect(text, &naming.named, |index, k, _| naming.spans_of(index, k).to_vec())
     }
 
     /// [`ProgramRules::find_all`] restricted to the programmes in `named`
     /// (those named somewhere in the article `text` comes from).
     pub fn find_among(&self, text: &str, named: &[usize]) -> Vec<ProgramMatch> {
+        self.collect(text, named, |_, _, re| re.find_iter(text).map(|m| (m.start(), m.end())).collect())
+    }
+
+    /// [`ProgramRules::find_among`] with the matches of pattern `k` of
+    /// programme `index` (`re`) given by `matches` (those of `re.find_iter`).
+    fn collect(&self, text: &str, named: &[usize], matches: impl Fn(usize, usize, &Regex) -> Vec<(usize, usize)>) -> Vec<ProgramMatch> {
         let mut hits: Vec<ProgramMatch> = Vec::new();
         if named.is_empty() {
             return hits;
@@ -186,12 +230,12 @@ impl ProgramRules {
                 continue;
             }
             let templated = p.name.contains('{');
-            for re in &p.patterns {
+            for (k, re) in p.patterns.iter().enumerate() {
                 if !templated {
                     // No placeholder to fill: plain matches are much cheaper than captures.
-                    for m in re.find_iter(text) {
-                        if !hits.iter().any(|h| h.start < m.end() && m.start() < h.end) {
-                            hits.push(ProgramMatch { index, name: p.name.clone(), start: m.start(), end: m.end() });
+                    for (start, end) in matches(index, k, re) {
+                        if !hits.iter().any(|h| h.start < end && start < h.end) {
+                            hits.push(ProgramMatch { index, name: p.name.clone(), start, end });
                         }
                     }
                     continue;
