@@ -55,18 +55,26 @@ impl LiteralGate {
         let ac = if literals.is_empty() {
             None
         } else {
-            AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(Some(AhoCorasickKind::DFA))
-                .build(&literals)
-                .ok()
+            // Leftmost-longest over lower-cased text: the search can use its
+            // vector prefilter (see `candidates` for how no literal is missed).
+            AhoCorasickBuilder::new().match_kind(MatchKind::LeftmostLongest).kind(Some(AhoCorasickKind::DFA)).build(&literals).ok()
         };
         if ac.is_none() {
             // Could not build the automaton: every pattern is a candidate.
             always = (0..patterns.len()).collect();
             owners.clear();
         }
+        // A literal found also stands for the literals it starts with.
+        let owners = literals
+            .iter()
+            .map(|l| {
+                let mut all: Vec<usize> =
+                    literals.iter().zip(&owners).filter(|(p, _)| l.starts_with(p)).flat_map(|(_, o)| o.iter().copied()).collect();
+                all.sort_unstable();
+                all.dedup();
+                all
+            })
+            .collect();
         LiteralGate { ac, owners, always, len: patterns.len() }
     }
 
@@ -83,12 +91,18 @@ impl LiteralGate {
             }
         }
         if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(text) {
+            // Every position where a literal starts is visited (each search
+            // resumes one byte after the last match began); there the longest
+            // literal is reported, and the others starting there are its prefixes.
+            let lower = text.to_ascii_lowercase();
+            let mut from = 0;
+            while let Some(m) = ac.find(aho_corasick::Input::new(&lower).range(from..)) {
                 for i in self.owners.get(m.pattern().as_usize()).into_iter().flatten() {
                     if let Some(c) = out.get_mut(*i) {
                         *c = true;
                     }
                 }
+                from = m.start() + 1;
             }
         }
         out
