@@ -1,5 +1,6 @@
 //! BKN Award category keys from category names and numbers.
 
+use crate::rules::literals::LiteralGate;
 use crate::rules::{compile, parse_toml, RuleError};
 use regex::Regex;
 use serde::Deserialize;
@@ -46,6 +47,8 @@ pub struct CategoryRules {
     /// Every named-category pattern in one alternation, when all can be searched
     /// once per article in place of once per sentence (see [`crate::extract::scan`]).
     any: Option<Regex>,
+    /// Prefilter over the patterns of `keys`, in order.
+    gate: LiteralGate,
 }
 
 static NUMBERED: LazyLock<Regex> = LazyLock::new(|| {
@@ -74,7 +77,8 @@ impl CategoryRules {
         } else {
             None
         };
-        Ok(CategoryRules { keys, numbered: f.numbered, any })
+        let gate = LiteralGate::new(&patterns.iter().map(|re| re.as_str()).collect::<Vec<_>>());
+        Ok(CategoryRules { keys, numbered: f.numbered, any, gate })
     }
 
     /// False when no sentence of `text` can name a category (one search of the
@@ -86,8 +90,12 @@ impl CategoryRules {
     /// Named BKN categories in `text`, left to right, longest first where they overlap.
     pub fn find_named(&self, text: &str) -> Vec<CategoryMatch> {
         let mut all: Vec<CategoryMatch> = Vec::new();
+        let mut may = self.gate.candidates(text).into_iter();
         for (key, res) in &self.keys {
             for re in res {
+                if may.next() == Some(false) {
+                    continue;
+                }
                 for m in re.find_iter(text) {
                     all.push(CategoryMatch { key: key.clone(), text: m.as_str().to_string(), start: m.start(), end: m.end() });
                 }

@@ -1,5 +1,6 @@
 //! Integer ranks from digits, Roman numerals and Indonesian ordinal words.
 
+use crate::rules::literals::LiteralGate;
 use crate::rules::{compile, parse_toml, RuleError};
 use regex::Regex;
 use serde::Deserialize;
@@ -46,6 +47,8 @@ pub struct RankRules {
     cues: Vec<Regex>,
     first: Vec<Regex>,
     not_rank: Vec<Regex>,
+    /// Prefilter over `cues` then `first`.
+    gate: LiteralGate,
 }
 
 impl RankRules {
@@ -57,11 +60,14 @@ impl RankRules {
         if let Some(bad) = cues.iter().find(|c| !c.capture_names().any(|n| n == Some("n"))) {
             return Err(RuleError::syntax(file, format!("rank cue `{}` has no group `n`", bad.as_str())));
         }
+        let first = all(&f.rules.first)?;
+        let gate = LiteralGate::new(&cues.iter().chain(&first).map(Regex::as_str).collect::<Vec<_>>());
         Ok(RankRules {
             words: f.words.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect(),
             cues,
-            first: all(&f.rules.first)?,
+            first,
             not_rank: all(&f.rules.not_rank)?,
+            gate,
         })
     }
 
@@ -79,11 +85,16 @@ impl RankRules {
 
     /// Every rank in `text`, left to right.
     pub fn find_all(&self, text: &str) -> Vec<RankMatch> {
+        let may = self.gate.candidates(text);
+        let (may_cue, may_first) = may.split_at(self.cues.len().min(may.len()));
+        if !may.iter().any(|m| *m) {
+            return Vec::new();
+        }
         let blocked: Vec<(usize, usize)> =
             self.not_rank.iter().flat_map(|r| r.find_iter(text).map(|m| (m.start(), m.end()))).collect();
         let free = |s: usize, e: usize| !blocked.iter().any(|(bs, be)| *bs < e && s < *be);
         let mut out: Vec<RankMatch> = Vec::new();
-        for re in &self.cues {
+        for re in self.cues.iter().zip(may_cue).filter(|(_, m)| **m).map(|(re, _)| re) {
             for c in re.captures_iter(text) {
                 let (Some(m), Some(n)) = (c.get(0), c.name("n")) else { continue };
                 if !free(m.start(), m.end()) {
@@ -94,7 +105,7 @@ impl RankRules {
                 }
             }
         }
-        for re in &self.first {
+        for re in self.first.iter().zip(may_first).filter(|(_, m)| **m).map(|(re, _)| re) {
             for m in re.find_iter(text) {
                 if free(m.start(), m.end()) {
                     out.push(RankMatch { rank: 1, text: m.as_str().to_string(), start: m.start(), end: m.end() });
