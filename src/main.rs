@@ -6,12 +6,6 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// mimalloc: the readers and the extractor make many small, short-lived
-/// allocations (regex captures, strings, the HTML tree), which it serves with
-/// fewer instructions than the system allocator.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(name = "anugerah", version, about = "Turns Indonesian award news into tables")]
 struct Cli {
