@@ -102,20 +102,14 @@ impl<'a> SentenceCache<'a> {
 
     /// Whether sentence `i` has an award word.
     fn award(&self, i: usize) -> bool {
-        *self.award[i].get_or_init(|| match self.award_hits.get(i) {
-            Some(Hit::No) => false,
-            Some(Hit::Yes) => true,
-            _ => self.rules.triggers.award.any(self.sentence(i)),
+        *self.award[i].get_or_init(|| {
+            self.award_hits.get(i).copied().unwrap_or(Hit::Maybe).or_search(|| self.rules.triggers.award.any(self.sentence(i)))
         })
     }
 
     /// Whether sentence `i` is a related-link line.
     fn related(&self, i: usize) -> bool {
-        match self.related_hits.get(i) {
-            Some(Hit::No) => false,
-            Some(Hit::Yes) => true,
-            _ => self.rules.triggers.related.any(self.sentence(i)),
-        }
+        self.related_hits.get(i).copied().unwrap_or(Hit::Maybe).or_search(|| self.rules.triggers.related.any(self.sentence(i)))
     }
 
     /// Whether sentence `i` has a winning word.

@@ -25,6 +25,17 @@ pub enum Hit {
     Maybe,
 }
 
+impl Hit {
+    /// The answer for a sentence: `search` it only when the whole-text pass could not decide.
+    pub fn or_search(self, search: impl FnOnce() -> bool) -> bool {
+        match self {
+            Hit::No => false,
+            Hit::Yes => true,
+            Hit::Maybe => search(),
+        }
+    }
+}
+
 /// Whether `re` may stand in for per-sentence searches (see the module docs):
 /// it has no start or end anchor and cannot match the empty string.
 pub fn scannable(re: &Regex) -> bool {
