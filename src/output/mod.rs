@@ -275,16 +275,29 @@ impl TablesWriter {
 
     /// Writes the last row groups and the `summary` table, then renames every
     /// file into place (only once all are complete).
+    /// The tables are finished on threads of their own (the last row groups,
+    /// footers and fsyncs are the part of the run nothing else overlaps).
     pub fn finish(self) -> Result<TableCounts, OutputError> {
         let counts = self.counts();
         let TablesWriter { dir, mentions, articles, errors, summary } = self;
+        fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+            h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        }
+        let finished = std::thread::scope(|s| {
+            let mentions = s.spawn(|| mentions.finish(&dir));
+            let articles = s.spawn(|| articles.finish(&dir));
+            let summary = s.spawn(|| {
+                let mut sink = Sink::create(&dir, "summary", summary_frame)?;
+                sink.push(summary.rows())?;
+                sink.finish(&dir)
+            });
+            let errors = errors.finish(&dir);
+            [join(mentions), join(articles), errors, join(summary)]
+        });
         let mut renames = Vec::new();
-        renames.extend(mentions.finish(&dir)?);
-        renames.extend(articles.finish(&dir)?);
-        renames.extend(errors.finish(&dir)?);
-        let mut sink = Sink::create(&dir, "summary", summary_frame)?;
-        sink.push(summary.rows())?;
-        renames.extend(sink.finish(&dir)?);
+        for f in finished {
+            renames.extend(f?);
+        }
         for (tmp, fin) in renames {
             std::fs::rename(&tmp, &fin).map_err(io(&fin))?;
         }
