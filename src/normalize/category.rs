@@ -112,6 +112,11 @@ impl CategoryRules {
         kept
     }
 
+    /// Every named-category pattern, in the order of the prefilter.
+    pub(crate) fn patterns(&self) -> impl Iterator<Item = &Regex> {
+        self.keys.iter().flat_map(|(_, res)| res)
+    }
+
     /// Whether `text` writes a numbered category at all (then [`CategoryRules::find_numbered`] may find one).
     pub fn may_number(&self, text: &str) -> bool {
         NUMBERED.is_match(text)

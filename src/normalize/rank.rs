@@ -84,6 +84,11 @@ impl RankRules {
     }
 
     /// Every rank in `text`, left to right.
+    /// The rank patterns, in the order of the prefilter (cues, then first-place words).
+    pub(crate) fn patterns(&self) -> impl Iterator<Item = &Regex> {
+        self.cues.iter().chain(&self.first)
+    }
+
     pub fn find_all(&self, text: &str) -> Vec<RankMatch> {
         let may = self.gate.candidates(text);
         let (may_cue, may_first) = may.split_at(self.cues.len().min(may.len()));

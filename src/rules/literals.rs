@@ -169,6 +169,42 @@ mod tests {
         assert_eq!(gate.candidates("ſwasti Saba"), vec![true, true, true, true]);
     }
 
+    static RULES: std::sync::LazyLock<crate::rules::Rules> = std::sync::LazyLock::new(crate::rules::Rules::embedded);
+
+    /// Words of the programme, category and rank rules, in mixed case.
+    const WORDS: &[&str] = &[
+        "Penilaian", "kinerja", "Manajemen", "TALENTA", "perencanaan", "kebutuhan", "pengadaan", "Implementasi", "NSPK",
+        "ASN", "sistem", "merit", "Penerapan", "SAPK", "CAT", "pemanfaatan", "data", "informasi", "komitmen",
+        "pengawasan", "disiplin", "pengelolaan", "kepegawaian", "terbaik", "peringkat", "ke-2", "kedua", "juara", "I",
+        "III", "pertama", "umum", "harapan", "BKN", "Award", "Anugerah", "Meritokrasi", "Adipura", "Kota", "Layak",
+        "Anak", "WTP", "Opini", "Kanreg", "IGA", "tiga", ",", ".", "(", ")", "-", "dan", "dalam", "\u{212A}", "ſ",
+        // Whole phrases, so that multi-word patterns match now and then.
+        "Penilaian Kinerja", "peringkat kedua", "BKN Award", "Anugerah Meritokrasi", "Kota Layak Anak", "juara umum",
+        "Manajemen Talenta", "penerapan sistem merit", "Implementasi NSPK Manajemen ASN", "Perencanaan Kebutuhan",
+        "Innovative Government Award", "peringkat ke-3", "terbaik I", "Swasti Saba", "Pengelolaan Kinerja Terbaik",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+        /// No pattern of the programme, category or rank rules is ruled out where it matches.
+        #[test]
+        fn the_gates_of_the_rules_are_sound(words in proptest::collection::vec(proptest::sample::select(WORDS), 0..60)) {
+            let text = words.join(" ");
+            let rules = &*RULES;
+            let lists: [Vec<&regex::Regex>; 3] = [
+                rules.programs.programs.iter().flat_map(|p| &p.patterns).collect(),
+                rules.categories.patterns().collect(),
+                rules.ranks.patterns().collect(),
+            ];
+            for list in lists {
+                let gate = LiteralGate::new(&list.iter().map(|r| r.as_str()).collect::<Vec<_>>());
+                for (re, may) in list.iter().zip(gate.candidates(&text)) {
+                    proptest::prop_assert!(may || !re.is_match(&text), "{} hidden in {:?}", re.as_str(), text);
+                }
+            }
+        }
+    }
+
     #[test]
     fn the_gate_never_hides_a_match_of_the_rules() {
         let rules = crate::rules::Rules::embedded();
