@@ -77,8 +77,9 @@ impl CategoryRules {
         } else {
             None
         };
-        let gate = LiteralGate::new(&patterns.iter().map(|re| re.as_str()).collect::<Vec<_>>());
-        Ok(CategoryRules { keys, numbered: f.numbered, any, gate })
+        let mut rules = CategoryRules { keys, numbered: f.numbered, any, gate: LiteralGate::new::<&str>(&[]) };
+        rules.gate = LiteralGate::new(&rules.patterns().map(Regex::as_str).collect::<Vec<_>>());
+        Ok(rules)
     }
 
     /// False when no sentence of `text` can name a category (one search of the
@@ -113,7 +114,7 @@ impl CategoryRules {
     }
 
     /// Every named-category pattern, in the order of the prefilter.
-    pub(crate) fn patterns(&self) -> impl Iterator<Item = &Regex> {
+    pub fn patterns(&self) -> impl Iterator<Item = &Regex> {
         self.keys.iter().flat_map(|(_, res)| res)
     }
 

@@ -61,14 +61,15 @@ impl RankRules {
             return Err(RuleError::syntax(file, format!("rank cue `{}` has no group `n`", bad.as_str())));
         }
         let first = all(&f.rules.first)?;
-        let gate = LiteralGate::new(&cues.iter().chain(&first).map(Regex::as_str).collect::<Vec<_>>());
-        Ok(RankRules {
+        let mut rules = RankRules {
             words: f.words.into_iter().map(|(k, v)| (k.to_lowercase(), v)).collect(),
             cues,
             first,
             not_rank: all(&f.rules.not_rank)?,
-            gate,
-        })
+            gate: LiteralGate::new::<&str>(&[]),
+        };
+        rules.gate = LiteralGate::new(&rules.patterns().map(Regex::as_str).collect::<Vec<_>>());
+        Ok(rules)
     }
 
     /// A number from digits, a Roman numeral or an ordinal word.
@@ -85,7 +86,7 @@ impl RankRules {
 
     /// Every rank in `text`, left to right.
     /// The rank patterns, in the order of the prefilter (cues, then first-place words).
-    pub(crate) fn patterns(&self) -> impl Iterator<Item = &Regex> {
+    pub fn patterns(&self) -> impl Iterator<Item = &Regex> {
         self.cues.iter().chain(&self.first)
     }
 
