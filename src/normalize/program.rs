@@ -77,9 +77,12 @@ pub struct ProgramMatch {
 pub struct Naming {
     /// Indexes of the programmes named, ascending.
     pub named: Vec<usize>,
-    /// ((programme, pattern), leftmost-first matches) of every pattern that matched.
-    spans: Vec<((usize, usize), Vec<(usize, usize)>)>,
+    /// The leftmost-first matches of every pattern that matched.
+    spans: Vec<PatternMatches>,
 }
+
+/// (programme, pattern index within it) and the (start, end) of its matches.
+type PatternMatches = ((usize, usize), Vec<(usize, usize)>);
 
 impl Naming {
     /// The matches of pattern `k` of programme `index` (none when it did not match).
