@@ -388,46 +388,43 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             .map_err(|e| PipelineError::Threads(e.to_string()))?,
     );
 
-    // The last completed run, and whether its results may be reused.
-    let (known, walked) = match mode {
-        // Nothing of the last run is reused, its manifest only tells new from
-        // changed files: it loads while the corpus is walked.
-        Mode::Full => {
-            let out = opts.out.clone();
-            let loading = std::thread::spawn(move || state::load_manifest(&out));
-            let walked = pool.install(|| ingest::discover(&opts.corpus));
-            (loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), Some(walked))
-        }
-        Mode::Incremental => (state::load_manifest(&opts.out), None),
-    };
-    state::cleanup(&opts.out, known.as_ref().map(|m| m.results.as_str()));
-    tracing::debug!("manifest loaded at {:.3}s", started.elapsed().as_secs_f64());
-    let exe = state::exe_stamp(known.as_ref().map(|m| &m.exe));
-    let fingerprint = state::fingerprint(&rules_fingerprint, &exe);
-    let mut full_reason = match (&known, mode) {
-        (_, Mode::Full) => Some("--full"),
-        (None, _) => Some("no previous state"),
-        (Some(m), _) if m.fingerprint != fingerprint => Some("rules or tool changed"),
-        _ => None,
-    };
-
-    // Read and parse the cached results in the background while the corpus is
-    // walked; dropped unused when nothing changed.
+    // The last completed run, and whether its results may be reused, are
+    // looked at while the corpus is walked; the cached results start loading
+    // (and parsing, on the pool) as soon as the manifest says they may be
+    // reused, and are dropped unused when nothing changed.
     let cancel = Arc::new(AtomicBool::new(false));
-    let preload = known.as_ref().filter(|_| full_reason.is_none()).map(|m| {
-        let (out, rref, cancel, pool) = (opts.out.clone(), m.results_ref(), cancel.clone(), pool.clone());
+    let looking = {
+        let (out, pool, cancel) = (opts.out.clone(), pool.clone(), cancel.clone());
         std::thread::spawn(move || {
-            let cached = state::load_results(&out, &rref)?;
-            let parsed: Vec<Option<FileResult>> = pool.install(|| {
-                (0..cached.len())
-                    .into_par_iter()
-                    .map(|i| if cancel.load(Ordering::Relaxed) { None } else { state::parse_result(cached.line(i)) })
-                    .collect()
+            let known = state::load_manifest(&out);
+            state::cleanup(&out, known.as_ref().map(|m| m.results.as_str()));
+            let exe = state::exe_stamp(known.as_ref().map(|m| &m.exe));
+            let fingerprint = state::fingerprint(&rules_fingerprint, &exe);
+            let full_reason = match (&known, mode) {
+                (_, Mode::Full) => Some("--full"),
+                (None, _) => Some("no previous state"),
+                (Some(m), _) if m.fingerprint != fingerprint => Some("rules or tool changed"),
+                _ => None,
+            };
+            let preload = known.as_ref().filter(|_| full_reason.is_none()).map(|m| {
+                let (rref, out) = (m.results_ref(), out.clone());
+                std::thread::spawn(move || {
+                    let cached = state::load_results(&out, &rref)?;
+                    let parsed: Vec<Option<FileResult>> = pool.install(|| {
+                        (0..cached.len())
+                            .into_par_iter()
+                            .map(|i| if cancel.load(Ordering::Relaxed) { None } else { state::parse_result(cached.line(i)) })
+                            .collect()
+                    });
+                    Some((cached, parsed))
+                })
             });
-            Some((cached, parsed))
+            (known, exe, fingerprint, full_reason, preload)
         })
-    });
-    let mut discovery = walked.unwrap_or_else(|| pool.install(|| ingest::discover(&opts.corpus)));
+    };
+    let mut discovery = pool.install(|| ingest::discover(&opts.corpus));
+    let (known, exe, fingerprint, mut full_reason, preload) = looking.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    tracing::debug!("manifest loaded and corpus walked at {:.3}s", started.elapsed().as_secs_f64());
     if let Some(shard) = opts.shard {
         shard.filter(&mut discovery);
     }
@@ -463,7 +460,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     {
         let t = known_m.totals;
         cancel.store(true, Ordering::Relaxed);
-        rules()?; // the same rule texts compiled in the run that wrote the state
+        // The rules (the same texts the run that wrote the state compiled) are not needed.
         if let Some(p) = preload {
             let _ = p.join();
         }
