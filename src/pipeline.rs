@@ -10,7 +10,6 @@ use rayon::prelude::*;
 use std::io::IsTerminal;
 use crate::state::{self, Entry, StateError, Totals};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -367,15 +366,18 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         return Err(PipelineError::MissingCorpus(opts.corpus.clone()));
     }
     // Rules compile in the background while the output folder, the state and
-    // the corpus walk are looked at; the fingerprint needs only their text.
-    let texts = RuleTexts::load(opts.rules_dir.as_deref())?;
+    // the corpus walk are looked at, as soon as it is clear they are needed
+    // (at once with --full); the fingerprint needs only their text.
+    let texts = Arc::new(RuleTexts::load(opts.rules_dir.as_deref())?);
     let rules_fingerprint = texts.fingerprint();
-    let compiling = std::thread::spawn(move || Rules::compile(&texts));
-    let rules = || -> Result<Rules, PipelineError> {
-        let rules = compiling.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        tracing::debug!("rules compiled at {:.3}s", started.elapsed().as_secs_f64());
-        Ok(rules)
+    let compile = {
+        let texts = texts.clone();
+        move || {
+            let texts = texts.clone();
+            std::thread::spawn(move || Rules::compile(&texts))
+        }
     };
+    let compiling_early = (mode == Mode::Full).then(&compile);
     prepare_output(&opts.out, opts.force)?;
     let _lock = state::lock(&opts.out)?;
     for t in output::TABLE_FILES {
@@ -392,9 +394,10 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     // looked at while the corpus is walked; the cached results start loading
     // (and parsing, on the pool) as soon as the manifest says they may be
     // reused, and are dropped unused when nothing changed.
-    let cancel = Arc::new(AtomicBool::new(false));
     let looking = {
-        let (out, pool, cancel) = (opts.out.clone(), pool.clone(), cancel.clone());
+        let out = opts.out.clone();
+        let compile = compile.clone();
+        let compiling_early = compiling_early.is_some();
         std::thread::spawn(move || {
             let known = state::load_manifest(&out);
             state::cleanup(&out, known.as_ref().map(|m| m.results.as_str()));
@@ -406,24 +409,14 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
                 (Some(m), _) if m.fingerprint != fingerprint => Some("rules or tool changed"),
                 _ => None,
             };
-            let preload = known.as_ref().filter(|_| full_reason.is_none()).map(|m| {
-                let (rref, out) = (m.results_ref(), out.clone());
-                std::thread::spawn(move || {
-                    let cached = state::load_results(&out, &rref)?;
-                    let parsed: Vec<Option<FileResult>> = pool.install(|| {
-                        (0..cached.len())
-                            .into_par_iter()
-                            .map(|i| if cancel.load(Ordering::Relaxed) { None } else { state::parse_result(cached.line(i)) })
-                            .collect()
-                    });
-                    Some((cached, parsed))
-                })
-            });
-            (known, exe, fingerprint, full_reason, preload)
+            // Nothing of the last run can be reused: the rules will be needed.
+            let compiling = (full_reason.is_some() && !compiling_early).then(compile);
+            (known, exe, fingerprint, full_reason, compiling)
         })
     };
     let mut discovery = pool.install(|| ingest::discover(&opts.corpus));
-    let (known, exe, fingerprint, mut full_reason, preload) = looking.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let (known, exe, fingerprint, mut full_reason, compiling) = looking.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let compiling = compiling_early.or(compiling);
     tracing::debug!("manifest loaded and corpus walked at {:.3}s", started.elapsed().as_secs_f64());
     if let Some(shard) = opts.shard {
         shard.filter(&mut discovery);
@@ -459,11 +452,6 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         && state::table_stamps(&opts.out, output::TABLE_FILES).as_ref() == Some(&known_m.tables)
     {
         let t = known_m.totals;
-        cancel.store(true, Ordering::Relaxed);
-        // The rules (the same texts the run that wrote the state compiled) are not needed.
-        if let Some(p) = preload {
-            let _ = p.join();
-        }
         return Ok(RunSummary {
             articles: t.articles,
             mentions: t.mentions,
@@ -476,10 +464,20 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     }
 
     tracing::debug!("discovered at {:.3}s", started.elapsed().as_secs_f64());
-    let rules = rules()?;
-    let (cached, mut parsed) = match preload.map(|p| p.join()) {
-        Some(Ok(Some(loaded))) => loaded,
-        Some(_) => {
+    // Something changed: the rules (if not compiling yet) and the cached
+    // results of the last run (read, then parsed on the pool) are loaded side by side.
+    let compiling = compiling.unwrap_or_else(&compile);
+    let cached_results = known.as_ref().filter(|_| full_reason.is_none()).map(|m| {
+        let cached = state::load_results(&opts.out, &m.results_ref())?;
+        let parsed: Vec<Option<FileResult>> =
+            pool.install(|| (0..cached.len()).into_par_iter().map(|i| state::parse_result(cached.line(i))).collect());
+        Some((cached, parsed))
+    });
+    let rules = compiling.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+    tracing::debug!("rules compiled at {:.3}s", started.elapsed().as_secs_f64());
+    let (cached, mut parsed) = match cached_results {
+        Some(Some(loaded)) => loaded,
+        Some(None) => {
             full_reason = Some("state unreadable");
             Default::default()
         }
