@@ -156,7 +156,11 @@ mod tests {
     static RULES: std::sync::LazyLock<crate::rules::Rules> = std::sync::LazyLock::new(crate::rules::Rules::embedded);
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+        // 300 cases by default; PROPTEST_CASES for a longer soak.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300),
+            ..Default::default()
+        })]
         #[test]
         fn scan_agrees_with_searching_each_sentence(words in proptest::collection::vec(proptest::sample::select(WORDS), 0..80)) {
             let text = words.join(" ");

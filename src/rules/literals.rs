@@ -185,7 +185,11 @@ mod tests {
     ];
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+        // 300 cases by default; PROPTEST_CASES for a longer soak.
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300),
+            ..Default::default()
+        })]
         /// No pattern of the programme, category or rank rules is ruled out where it matches.
         #[test]
         fn the_gates_of_the_rules_are_sound(words in proptest::collection::vec(proptest::sample::select(WORDS), 0..60)) {
