@@ -34,6 +34,9 @@ pub enum ReportError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The folder has no output marker: anugerah did not write it, and does not write into it.
+    #[error("{0} was not written by `anugerah run` (no {marker} in it); the report is written only next to anugerah's own tables", marker = crate::pipeline::OUTPUT_MARKER)]
+    ForeignFolder(PathBuf),
     /// Neither the Parquet nor the CSV file of a table is there.
     #[error("{0}: no {1}.parquet or {1}.csv (run `anugerah run --out {0}` first)")]
     MissingTable(PathBuf, &'static str),
@@ -190,8 +193,12 @@ pub fn load(out: &Path) -> Result<(Vec<Mention>, Vec<ArticleInfo>), ReportError>
 }
 
 /// Reads the tables in `out` and writes `out/report.html`; returns its path.
+/// A folder without anugerah's output marker is refused (nothing written).
 pub fn write_report(out: &Path) -> Result<PathBuf, ReportError> {
     let (mentions, articles) = load(out)?;
+    if std::fs::symlink_metadata(out.join(crate::pipeline::OUTPUT_MARKER)).is_err() {
+        return Err(ReportError::ForeignFolder(out.to_path_buf()));
+    }
     let rules = crate::rules::Rules::embedded();
     let html = render(&mentions, &articles, &rules.gazetteer);
     let path = out.join(REPORT_FILE);

@@ -125,3 +125,21 @@ fn report_without_tables_fails_with_a_message() {
     assert!(err.starts_with("anugerah: ") && err.contains("mentions.parquet"), "stderr: {err}");
     assert!(!tmp.path().join("report.html").exists());
 }
+
+#[test]
+fn report_refuses_a_folder_anugerah_did_not_write() {
+    let (tmp, out) = setup();
+    // The same tables, copied into a folder without the output marker.
+    let foreign = tmp.path().join("foreign");
+    fs::create_dir(&foreign).unwrap();
+    for t in ["mentions", "articles"] {
+        for ext in ["parquet", "csv"] {
+            fs::copy(out.join(format!("{t}.{ext}")), foreign.join(format!("{t}.{ext}"))).unwrap();
+        }
+    }
+    let o = report(&foreign);
+    assert!(!o.status.success(), "report wrote into a foreign folder");
+    assert!(text(&o.stderr).contains("not written by `anugerah run`"), "stderr: {}", text(&o.stderr));
+    assert!(!foreign.join("report.html").exists());
+    assert!(report(&out).status.success());
+}
