@@ -280,19 +280,27 @@ fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id
         extract_outcome(rules, outcome)
     });
     let hash = hash.or_else(|| state::hash_file(&f.path).ok());
+    let io_failed = result.errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
+    let retry = hash.is_none() || io_failed || shared_id;
+    let entry = entry_after_read(f, hash.unwrap_or_default(), retry, run_start_ns);
+    let line = state::result_line(&result);
+    (entry, line, result)
+}
+
+/// The state entry of `f` once its bytes (hashing to `hash`) were used: to
+/// be read again next time when `retry`, or when the file no longer has the
+/// size and mtime seen by the walk (it changed while it was read).
+fn entry_after_read(f: &SourceFile, hash: String, retry: bool, run_start_ns: i64) -> Entry {
     let mtime_ns = f.mtime_ns as i64;
     let stable = state::stat(&f.path) == Some((f.size, mtime_ns));
-    let io_failed = result.errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
-    let entry = Entry {
+    Entry {
         path: f.rel_path.clone(),
         size: f.size,
         mtime_ns,
-        retry: hash.is_none() || !stable || io_failed || shared_id,
-        hash: hash.unwrap_or_default(),
+        retry: retry || !stable,
+        hash,
         racy: mtime_ns >= run_start_ns.saturating_sub(state::RACY_WINDOW_NS),
-    };
-    let line = state::result_line(&result);
-    (entry, line, result)
+    }
 }
 
 /// Files processed per chunk (see [`run_with`]): enough to keep every core
@@ -336,16 +344,7 @@ fn process_plan(rules: &Rules, f: &SourceFile, plan: Plan, run_start_ns: i64, sh
             let parsed = if known.reusable() && hash.as_deref() == Some(known.hash.as_str()) { parsed } else { None };
             match parsed {
                 Some(result) => {
-                    let mtime_ns = f.mtime_ns as i64;
-                    let stable = state::stat(&f.path) == Some((f.size, mtime_ns));
-                    let entry = Entry {
-                        path: f.rel_path.clone(),
-                        size: f.size,
-                        mtime_ns,
-                        hash: known.hash.clone(),
-                        retry: !stable,
-                        racy: mtime_ns >= run_start_ns.saturating_sub(state::RACY_WINDOW_NS),
-                    };
+                    let entry = entry_after_read(f, known.hash.clone(), false, run_start_ns);
                     Done { entry, line: Line::Cached(line), result, kind: Kind::Unchanged }
                 }
                 None => fresh(Some(&known)),
@@ -370,12 +369,9 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     // (at once with --full); the fingerprint needs only their text.
     let texts = Arc::new(RuleTexts::load(opts.rules_dir.as_deref())?);
     let rules_fingerprint = texts.fingerprint();
-    let compile = {
+    let compile = move || {
         let texts = texts.clone();
-        move || {
-            let texts = texts.clone();
-            std::thread::spawn(move || Rules::compile(&texts))
-        }
+        std::thread::spawn(move || Rules::compile(&texts))
     };
     let compiling_early = (mode == Mode::Full).then(&compile);
     prepare_output(&opts.out, opts.force)?;

@@ -6,10 +6,10 @@
 //! the Parquet file is missing) and derives the deduplicated awards with
 //! [`crate::output::summary_rows`], exactly as the `summary` table is built.
 
-use crate::model::{Level, Mention};
+use crate::model::Mention;
 use crate::normalize::gazetteer::Gazetteer;
+use crate::output::read::{read_articles, read_mentions, ReadError};
 use crate::output::{summary_rows, SummaryRow, SCHEMA_VERSION};
-use polars::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -37,17 +37,9 @@ pub enum ReportError {
     /// The folder has no output marker: anugerah did not write it, and does not write into it.
     #[error("{0} was not written by `anugerah run` (no {marker} in it); the report is written only next to anugerah's own tables", marker = crate::pipeline::OUTPUT_MARKER)]
     ForeignFolder(PathBuf),
-    /// Neither the Parquet nor the CSV file of a table is there.
-    #[error("{0}: no {1}.parquet or {1}.csv (run `anugerah run --out {0}` first)")]
-    MissingTable(PathBuf, &'static str),
-    /// A table could not be read.
-    #[error("{path}: {message}")]
-    Read {
-        /// File concerned.
-        path: PathBuf,
-        /// What went wrong.
-        message: String,
-    },
+    /// A table is missing or could not be read.
+    #[error(transparent)]
+    Read(#[from] ReadError),
 }
 
 /// Article fields the report uses.
@@ -63,131 +55,12 @@ pub struct ArticleInfo {
     pub published: Option<String>,
 }
 
-/// A table as columns of optional strings (nulls and empty CSV fields are `None`).
-struct Table {
-    path: PathBuf,
-    rows: usize,
-    cols: HashMap<String, Vec<Option<String>>>,
-}
-
-impl Table {
-    fn col(&self, name: &str) -> Result<&[Option<String>], ReportError> {
-        self.cols.get(name).map(Vec::as_slice).ok_or_else(|| ReportError::Read {
-            path: self.path.clone(),
-            message: format!("no column `{name}`"),
-        })
-    }
-}
-
-fn read_parquet(path: &Path) -> Result<Table, ReportError> {
-    let err = |e: PolarsError| ReportError::Read { path: path.to_path_buf(), message: e.to_string() };
-    let f = std::fs::File::open(path).map_err(|source| ReportError::Io { path: path.to_path_buf(), source })?;
-    let df = ParquetReader::new(f).finish().map_err(err)?;
-    let mut cols = HashMap::new();
-    for c in df.columns() {
-        let s = c.cast(&DataType::String).map_err(err)?;
-        let v: Vec<Option<String>> = s.str().map_err(err)?.iter().map(|o| o.map(str::to_string)).collect();
-        cols.insert(c.name().to_string(), v);
-    }
-    Ok(Table { path: path.to_path_buf(), rows: df.height(), cols })
-}
-
-fn read_csv(path: &Path) -> Result<Table, ReportError> {
-    let err = |e: csv::Error| ReportError::Read { path: path.to_path_buf(), message: e.to_string() };
-    let mut r = csv::ReaderBuilder::new().has_headers(true).from_path(path).map_err(err)?;
-    let header: Vec<String> = r.headers().map_err(err)?.iter().map(str::to_string).collect();
-    let mut cols: Vec<Vec<Option<String>>> = vec![Vec::new(); header.len()];
-    let mut rows = 0;
-    for rec in r.records() {
-        let rec = rec.map_err(err)?;
-        for (i, col) in cols.iter_mut().enumerate() {
-            col.push(rec.get(i).filter(|v| !v.is_empty()).map(str::to_string));
-        }
-        rows += 1;
-    }
-    Ok(Table { path: path.to_path_buf(), rows, cols: header.into_iter().zip(cols).collect() })
-}
-
-fn read_table(out: &Path, name: &'static str) -> Result<Table, ReportError> {
-    let parquet = out.join(format!("{name}.parquet"));
-    let csv = out.join(format!("{name}.csv"));
-    if parquet.is_file() {
-        read_parquet(&parquet)
-    } else if csv.is_file() {
-        read_csv(&csv)
-    } else {
-        Err(ReportError::MissingTable(out.to_path_buf(), name))
-    }
-}
-
-fn parse_num<T: std::str::FromStr>(t: &Table, col: &str, v: &Option<String>) -> Result<Option<T>, ReportError> {
-    match v {
-        None => Ok(None),
-        Some(s) => s.trim().parse().map(Some).map_err(|_| ReportError::Read {
-            path: t.path.clone(),
-            message: format!("column `{col}`: not a number: {s:?}"),
-        }),
-    }
-}
-
 /// Reads the `mentions` and `articles` tables of an output folder.
 pub fn load(out: &Path) -> Result<(Vec<Mention>, Vec<ArticleInfo>), ReportError> {
-    let t = read_table(out, "mentions")?;
-    let req = |v: &Option<String>| v.clone().unwrap_or_default();
-    let (mid, aid, program, edition, recipient, raw, level, region, category, key, group, rank, rank_text, date, date_text, evidence, start, end, rule) = (
-        t.col("mention_id")?,
-        t.col("article_id")?,
-        t.col("program")?,
-        t.col("edition")?,
-        t.col("recipient")?,
-        t.col("recipient_raw")?,
-        t.col("recipient_level")?,
-        t.col("region_code")?,
-        t.col("category")?,
-        t.col("category_key")?,
-        t.col("group")?,
-        t.col("rank")?,
-        t.col("rank_text")?,
-        t.col("award_date")?,
-        t.col("date_text")?,
-        t.col("evidence")?,
-        t.col("start")?,
-        t.col("end")?,
-        t.col("rule")?,
-    );
-    let mut mentions = Vec::with_capacity(t.rows);
-    for i in 0..t.rows {
-        mentions.push(Mention {
-            mention_id: req(&mid[i]),
-            article_id: req(&aid[i]),
-            program: req(&program[i]),
-            edition: parse_num(&t, "edition", &edition[i])?,
-            recipient: req(&recipient[i]),
-            recipient_raw: req(&raw[i]),
-            recipient_level: level[i].as_deref().and_then(Level::parse).unwrap_or(Level::Lainnya),
-            region_code: region[i].clone(),
-            category: category[i].clone(),
-            category_key: key[i].clone(),
-            group: group[i].clone(),
-            rank: parse_num(&t, "rank", &rank[i])?,
-            rank_text: rank_text[i].clone(),
-            award_date: date[i].clone(),
-            date_text: date_text[i].clone(),
-            evidence: req(&evidence[i]),
-            start: parse_num(&t, "start", &start[i])?.unwrap_or(0),
-            end: parse_num(&t, "end", &end[i])?.unwrap_or(0),
-            rule: req(&rule[i]),
-        });
-    }
-    let t = read_table(out, "articles")?;
-    let (aid, url, title, published) = (t.col("article_id")?, t.col("url")?, t.col("title")?, t.col("published")?);
-    let articles = (0..t.rows)
-        .map(|i| ArticleInfo {
-            article_id: req(&aid[i]),
-            url: url[i].clone(),
-            title: title[i].clone(),
-            published: published[i].clone(),
-        })
+    let mentions = read_mentions(out)?;
+    let articles = read_articles(out)?
+        .into_iter()
+        .map(|a| ArticleInfo { article_id: a.article_id, url: a.url, title: a.title, published: a.published })
         .collect();
     Ok((mentions, articles))
 }

@@ -8,11 +8,9 @@
 //! exactly one part.
 
 use crate::ingest::Discovery;
-use crate::model::{ArticleRow, ErrorRow, Format, Level, Mention, Status};
 use crate::output;
 use crate::pipeline;
 use anyhow::{bail, Context, Result};
-use polars::prelude::{Column, DataFrame, DataType, ParquetReader, SerReader};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -154,9 +152,9 @@ pub fn merge(out: &Path, parts: &[PathBuf], force: bool) -> Result<MergeSummary>
                 bail!("{}: no {t}.parquet (not an anugerah output folder?)", p.display());
             }
         }
-        mentions.extend(read_mentions(&p.join("mentions.parquet"))?);
-        articles.extend(read_articles(&p.join("articles.parquet"))?);
-        errors.extend(read_errors(&p.join("errors.parquet"))?);
+        mentions.extend(output::read::read_mentions(p)?);
+        articles.extend(output::read::read_articles(p)?);
+        errors.extend(output::read::read_errors(p)?);
     }
     // Ties of the article sort (equal ids from different files) keep the
     // order of a full run, whose files are in path order.
@@ -166,200 +164,6 @@ pub fn merge(out: &Path, parts: &[PathBuf], force: bool) -> Result<MergeSummary>
     mark_output(out, None)?;
     output::write_tables(out, &mentions, &articles, &errors)?;
     Ok(MergeSummary { parts: parts.len(), articles: articles.len(), mentions: mentions.len(), errors: errors.len() })
-}
-
-fn read_frame(path: &Path) -> Result<DataFrame> {
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    ParquetReader::new(f).finish().with_context(|| format!("cannot read {}", path.display()))
-}
-
-/// Typed column access with the file name in every error.
-struct Cols<'a> {
-    df: &'a DataFrame,
-    path: &'a Path,
-}
-
-impl Cols<'_> {
-    fn col(&self, name: &str) -> Result<&Column> {
-        self.df.column(name).with_context(|| format!("{}: no column `{name}`", self.path.display()))
-    }
-
-    fn opt_str(&self, name: &str) -> Result<Vec<Option<String>>> {
-        let c = self.col(name)?;
-        let s = c.str().with_context(|| format!("{}: column `{name}` is not a string", self.path.display()))?;
-        Ok(s.iter().map(|v| v.map(str::to_string)).collect())
-    }
-
-    fn str(&self, name: &str) -> Result<Vec<String>> {
-        self.opt_str(name)?
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| v.with_context(|| format!("{}: null in column `{name}`, row {i}", self.path.display())))
-            .collect()
-    }
-
-    fn opt_i32(&self, name: &str) -> Result<Vec<Option<i32>>> {
-        let c = self.col(name)?;
-        let s = c.i32().with_context(|| format!("{}: column `{name}` is not Int32", self.path.display()))?;
-        Ok(s.iter().collect())
-    }
-
-    fn i32(&self, name: &str) -> Result<Vec<i32>> {
-        self.opt_i32(name)?
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| v.with_context(|| format!("{}: null in column `{name}`, row {i}", self.path.display())))
-            .collect()
-    }
-
-    fn i64(&self, name: &str) -> Result<Vec<i64>> {
-        let c = self.col(name)?;
-        let s = c.i64().with_context(|| format!("{}: column `{name}` is not Int64", self.path.display()))?;
-        s.iter()
-            .enumerate()
-            .map(|(i, v)| v.with_context(|| format!("{}: null in column `{name}`, row {i}", self.path.display())))
-            .collect()
-    }
-
-    /// A Date column as ISO `YYYY-MM-DD` strings.
-    fn date(&self, name: &str) -> Result<Vec<Option<String>>> {
-        let c = self.col(name)?;
-        if c.dtype() != &DataType::Date {
-            bail!("{}: column `{name}` is not a Date", self.path.display());
-        }
-        let days = c.cast(&DataType::Int32).with_context(|| format!("{}: column `{name}`", self.path.display()))?;
-        let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-        Ok(days
-            .i32()?
-            .iter()
-            .map(|d| d.and_then(|d| epoch.checked_add_signed(chrono::Duration::days(d.into()))).map(|d| d.format("%Y-%m-%d").to_string()))
-            .collect())
-    }
-}
-
-fn bad_value(path: &Path, col: &str, v: &str) -> anyhow::Error {
-    anyhow::anyhow!("{}: unknown value `{v}` in column `{col}`", path.display())
-}
-
-/// Reads a `mentions.parquet` back into rows.
-pub fn read_mentions(path: &Path) -> Result<Vec<Mention>> {
-    let df = read_frame(path)?;
-    let c = Cols { df: &df, path };
-    let levels = c
-        .str("recipient_level")?
-        .into_iter()
-        .map(|l| Level::parse(&l).ok_or_else(|| bad_value(path, "recipient_level", &l)))
-        .collect::<Result<Vec<_>>>()?;
-    let mention_id = c.str("mention_id")?;
-    let mut article_id = c.str("article_id")?.into_iter();
-    let mut program = c.str("program")?.into_iter();
-    let mut edition = c.opt_i32("edition")?.into_iter();
-    let mut recipient = c.str("recipient")?.into_iter();
-    let mut recipient_raw = c.str("recipient_raw")?.into_iter();
-    let mut region_code = c.opt_str("region_code")?.into_iter();
-    let mut category = c.opt_str("category")?.into_iter();
-    let mut category_key = c.opt_str("category_key")?.into_iter();
-    let mut group = c.opt_str("group")?.into_iter();
-    let mut rank = c.opt_i32("rank")?.into_iter();
-    let mut rank_text = c.opt_str("rank_text")?.into_iter();
-    let mut award_date = c.date("award_date")?.into_iter();
-    let mut date_text = c.opt_str("date_text")?.into_iter();
-    let mut evidence = c.str("evidence")?.into_iter();
-    let mut start = c.i64("start")?.into_iter();
-    let mut end = c.i64("end")?.into_iter();
-    let mut rule = c.str("rule")?.into_iter();
-    let rows = mention_id
-        .into_iter()
-        .zip(levels)
-        .map(|(mention_id, recipient_level)| -> Option<Mention> {
-            Some(Mention {
-                mention_id,
-                article_id: article_id.next()?,
-                program: program.next()?,
-                edition: edition.next()?,
-                recipient: recipient.next()?,
-                recipient_raw: recipient_raw.next()?,
-                recipient_level,
-                region_code: region_code.next()?,
-                category: category.next()?,
-                category_key: category_key.next()?,
-                group: group.next()?,
-                rank: rank.next()?,
-                rank_text: rank_text.next()?,
-                award_date: award_date.next()?,
-                date_text: date_text.next()?,
-                evidence: evidence.next()?,
-                start: start.next()?,
-                end: end.next()?,
-                rule: rule.next()?,
-            })
-        })
-        .collect::<Option<Vec<_>>>();
-    rows.with_context(|| format!("{}: columns of unequal length", path.display()))
-}
-
-/// Reads an `articles.parquet` back into rows.
-pub fn read_articles(path: &Path) -> Result<Vec<ArticleRow>> {
-    let df = read_frame(path)?;
-    let c = Cols { df: &df, path };
-    let format = |s: &str| match s {
-        "txt" => Ok(Format::Txt),
-        "html" => Ok(Format::Html),
-        "jsonl" => Ok(Format::Jsonl),
-        _ => Err(bad_value(path, "format", s)),
-    };
-    let status = |s: &str| match s {
-        "ok" => Ok(Status::Ok),
-        "decoded" => Ok(Status::Decoded),
-        "error" => Ok(Status::Error),
-        _ => Err(bad_value(path, "status", s)),
-    };
-    let ids = c.str("article_id")?;
-    let mut source_path = c.str("source_path")?.into_iter();
-    let mut formats = c.str("format")?.into_iter();
-    let mut url = c.opt_str("url")?.into_iter();
-    let mut title = c.opt_str("title")?.into_iter();
-    let mut published = c.date("published")?.into_iter();
-    let mut chars = c.i64("chars")?.into_iter();
-    let mut content_hash = c.str("content_hash")?.into_iter();
-    let mut mentions = c.i32("mentions")?.into_iter();
-    let mut statuses = c.str("status")?.into_iter();
-    let mut rows = Vec::with_capacity(ids.len());
-    for article_id in ids {
-        let short = || anyhow::anyhow!("{}: columns of unequal length", path.display());
-        rows.push(ArticleRow {
-            article_id,
-            source_path: source_path.next().ok_or_else(short)?,
-            format: format(&formats.next().ok_or_else(short)?)?,
-            url: url.next().ok_or_else(short)?,
-            title: title.next().ok_or_else(short)?,
-            published: published.next().ok_or_else(short)?,
-            chars: chars.next().ok_or_else(short)?,
-            content_hash: content_hash.next().ok_or_else(short)?,
-            mentions: mentions.next().ok_or_else(short)?,
-            status: status(&statuses.next().ok_or_else(short)?)?,
-        });
-    }
-    Ok(rows)
-}
-
-/// Reads an `errors.parquet` back into rows.
-pub fn read_errors(path: &Path) -> Result<Vec<ErrorRow>> {
-    let df = read_frame(path)?;
-    let c = Cols { df: &df, path };
-    let source_path = c.str("source_path")?;
-    let article_id = c.opt_str("article_id")?;
-    let stage = c.str("stage")?;
-    let message = c.str("message")?;
-    if [article_id.len(), stage.len(), message.len()].iter().any(|n| *n != source_path.len()) {
-        bail!("{}: columns of unequal length", path.display());
-    }
-    Ok(source_path
-        .into_iter()
-        .zip(article_id)
-        .zip(stage.into_iter().zip(message))
-        .map(|((source_path, article_id), (stage, message))| ErrorRow { source_path, article_id, stage, message })
-        .collect())
 }
 
 #[cfg(test)]

@@ -193,7 +193,7 @@ fn extract_named(rules: &Rules, article: &Article, naming: Naming) -> Extraction
 
     for (si, s) in doc.sentences.iter().enumerate() {
         let sent = &text[s.start..s.end];
-        let programs = cache.programs(si).to_vec();
+        let programs = cache.programs(si);
         let own_program = programs.iter().min_by_key(|p| (p.index, p.start)).cloned();
         if let Some(p) = &own_program {
             current_program = Some(p.clone());
@@ -303,12 +303,12 @@ fn extract_named(rules: &Rules, article: &Article, naming: Naming) -> Extraction
         let found: Vec<Recipient> = if found.is_empty() {
             let informative = !cats.is_empty() || !ranks.is_empty();
             let usable = informative && !rules.triggers.listing.any(sent);
-            match (usable.then(|| main.get_or_init(|| main_recipient(rules, &doc, &cache))).and_then(Option::as_ref), usable) {
-                (Some(m), true) => {
+            match usable.then(|| main.get_or_init(|| main_recipient(rules, &doc, &cache)).as_ref()).flatten() {
+                Some(m) => {
                     rule = "article-recipient";
                     vec![m.carried()]
                 }
-                _ => {
+                None => {
                     trace.outcome = "no government recipient".into();
                     out.trace.push(trace);
                     continue;
@@ -325,7 +325,7 @@ fn extract_named(rules: &Rules, article: &Article, naming: Naming) -> Extraction
         }
 
         let slots = slots(rules, sent, &found);
-        let edition = sentence_edition(&doc, sent, &program, &programs);
+        let edition = sentence_edition(&doc, sent, &program, programs);
         let mut previous_last_rank: Option<i32> = None;
         for slot in &slots {
             let pick = |range: (usize, usize)| -> (Vec<CategoryMatch>, Vec<RankMatch>) {

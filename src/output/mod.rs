@@ -19,6 +19,7 @@ pub const SCHEMA_VERSION: &str = "1";
 /// Key of the schema version in the Parquet key-value metadata.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
+pub mod read;
 mod summary;
 pub use summary::{summary_frame, summary_rows, SummaryBuilder, SummaryRow};
 
