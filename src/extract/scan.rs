@@ -153,14 +153,10 @@ mod tests {
         "Swaſti", "\u{212A}abupaten", "Kanreg", "III", "BKN", "Badan", "Kepegawaian", "Negara", "Top", "45", "Inovasi",
     ];
 
-    static RULES: std::sync::LazyLock<crate::rules::Rules> = std::sync::LazyLock::new(crate::rules::Rules::embedded);
+    use crate::rules::testing::RULES;
 
     proptest::proptest! {
-        // 300 cases by default; PROPTEST_CASES for a longer soak.
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300),
-            ..Default::default()
-        })]
+        #![proptest_config(crate::rules::testing::proptest_config())]
         #[test]
         fn scan_agrees_with_searching_each_sentence(words in proptest::collection::vec(proptest::sample::select(WORDS), 0..80)) {
             let text = words.join(" ");

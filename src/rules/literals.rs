@@ -169,7 +169,7 @@ mod tests {
         assert_eq!(gate.candidates("ſwasti Saba"), vec![true, true, true, true]);
     }
 
-    static RULES: std::sync::LazyLock<crate::rules::Rules> = std::sync::LazyLock::new(crate::rules::Rules::embedded);
+    use crate::rules::testing::RULES;
 
     /// Words of the programme, category and rank rules, in mixed case.
     const WORDS: &[&str] = &[
@@ -185,11 +185,7 @@ mod tests {
     ];
 
     proptest::proptest! {
-        // 300 cases by default; PROPTEST_CASES for a longer soak.
-        #![proptest_config(proptest::prelude::ProptestConfig {
-            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300),
-            ..Default::default()
-        })]
+        #![proptest_config(crate::rules::testing::proptest_config())]
         /// No pattern of the programme, category or rank rules is ruled out where it matches.
         #[test]
         fn the_gates_of_the_rules_are_sound(words in proptest::collection::vec(proptest::sample::select(WORDS), 0..60)) {
@@ -211,7 +207,7 @@ mod tests {
 
     #[test]
     fn the_gate_never_hides_a_match_of_the_rules() {
-        let rules = crate::rules::Rules::embedded();
+        let rules = &*RULES;
         let texts = [
             "Pemkab Sleman meraih BKN Award 2023 kategori Penilaian Kinerja.",
             "Kota Batu juga menerima Innovative Government Award (IGA) dan opini WTP.",

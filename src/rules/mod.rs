@@ -191,3 +191,16 @@ impl Rules {
         Rules::load(None).expect("embedded rules compile")
     }
 }
+
+/// What the unit tests of the rule-driven modules share.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// The embedded rules, compiled once for all tests.
+    pub static RULES: std::sync::LazyLock<super::Rules> = std::sync::LazyLock::new(super::Rules::embedded);
+
+    /// Property-test settings: 300 cases, or `PROPTEST_CASES` for a longer soak.
+    pub fn proptest_config() -> proptest::prelude::ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+        proptest::prelude::ProptestConfig { cases, ..Default::default() }
+    }
+}
