@@ -198,3 +198,25 @@ pub struct ErrorRow {
     /// Human-readable message.
     pub message: String,
 }
+
+impl ErrorRow {
+    /// The row of a panic caught while processing `source_path` (article `article_id`).
+    pub fn internal(source_path: &str, article_id: &str) -> ErrorRow {
+        ErrorRow {
+            source_path: source_path.to_string(),
+            article_id: Some(article_id.to_string()),
+            stage: "extract".into(),
+            message: "internal error while processing this file (please report it)".into(),
+        }
+    }
+
+    /// The row that reports the lossy or unusual decode of `article`, if it had one.
+    pub fn decode(article: &Article) -> Option<ErrorRow> {
+        article.decode_note.as_ref().map(|note| ErrorRow {
+            source_path: article.source_path.clone(),
+            article_id: Some(article.article_id.clone()),
+            stage: "decode".into(),
+            message: note.clone(),
+        })
+    }
+}

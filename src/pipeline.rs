@@ -120,15 +120,8 @@ pub fn process_file(rules: &Rules, file: &SourceFile) -> FileResult {
 
 /// Runs `f`, turning a panic into the error row of `file`.
 fn guarded(file: &SourceFile, f: impl FnOnce() -> FileResult) -> FileResult {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| FileResult {
-        errors: vec![ErrorRow {
-            source_path: file.rel_path.clone(),
-            article_id: Some(file.rel_path.clone()),
-            stage: "extract".into(),
-            message: "internal error while processing this file (please report it)".into(),
-        }],
-        ..Default::default()
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|_| FileResult { errors: vec![ErrorRow::internal(&file.rel_path, &file.rel_path)], ..Default::default() })
 }
 
 /// Files with at least this many articles (JSON Lines dumps) have their
@@ -141,12 +134,7 @@ fn extract_outcome(rules: &Rules, outcome: FileOutcome) -> FileResult {
     let FileOutcome { articles, errors } = outcome;
     let one = |a: Article| -> (ArticleRow, Option<ErrorRow>, Vec<Mention>) {
         let mentions = extract::extract(rules, &a);
-        let decode_error = a.decode_note.as_ref().map(|note| ErrorRow {
-            source_path: a.source_path.clone(),
-            article_id: Some(a.article_id.clone()),
-            stage: "decode".into(),
-            message: note.clone(),
-        });
+        let decode_error = ErrorRow::decode(&a);
         let row = ArticleRow {
             chars: a.text.chars().count() as i64,
             content_hash: blake3::hash(a.text.as_bytes()).to_hex().to_string(),

@@ -195,21 +195,9 @@ fn process(rules: &Rules, file: &SourceFile, p: Pending) -> Extracted {
     let mut res = Extracted { article: true, ..Default::default() };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| extract::extract(rules, &article))) {
         Ok(mentions) => res.mentions = mentions,
-        Err(_) => res.errors.push(ErrorRow {
-            source_path: file.rel_path.clone(),
-            article_id: Some(article.article_id.clone()),
-            stage: "extract".into(),
-            message: "internal error while processing this file (please report it)".into(),
-        }),
+        Err(_) => res.errors.push(ErrorRow::internal(&file.rel_path, &article.article_id)),
     }
-    if let Some(note) = &article.decode_note {
-        res.errors.push(ErrorRow {
-            source_path: article.source_path.clone(),
-            article_id: Some(article.article_id.clone()),
-            stage: "decode".into(),
-            message: note.clone(),
-        });
-    }
+    res.errors.extend(ErrorRow::decode(&article));
     res
 }
 
