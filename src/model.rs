@@ -46,6 +46,22 @@ pub struct Article {
     pub decode_note: Option<String>,
 }
 
+impl Article {
+    /// A plain-text article `id` with no title, URL or date (rule examples, tests).
+    pub fn plain(id: &str, text: impl Into<String>) -> Article {
+        Article {
+            article_id: id.to_string(),
+            source_path: id.to_string(),
+            format: Format::Txt,
+            url: None,
+            title: None,
+            published: None,
+            text: text.into(),
+            decode_note: None,
+        }
+    }
+}
+
 /// Level of a receiving government body, as in the spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

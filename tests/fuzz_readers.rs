@@ -25,16 +25,7 @@ fn source(format: Format, rel: &str) -> SourceFile {
 }
 
 fn article(text: String) -> Article {
-    Article {
-        article_id: "fuzz.txt".into(),
-        source_path: "fuzz.txt".into(),
-        format: Format::Txt,
-        url: None,
-        title: None,
-        published: None,
-        text,
-        decode_note: None,
-    }
+    Article::plain("fuzz.txt", text)
 }
 
 /// Words of award news, so that random text reaches deep into the extractor.

@@ -4,7 +4,7 @@
 mod support;
 
 use anugerah::extract;
-use anugerah::model::{Article, Format};
+use anugerah::model::Article;
 use anugerah::rules::Rules;
 use support::*;
 
@@ -18,16 +18,7 @@ const OVERLAPPING_CATEGORIES: &[&str] = &[
 ];
 
 fn article(text: &str) -> Article {
-    Article {
-        article_id: "f.txt".into(),
-        source_path: "f.txt".into(),
-        format: Format::Txt,
-        url: None,
-        title: None,
-        published: None,
-        text: text.into(),
-        decode_note: None,
-    }
+    Article::plain("f.txt", text)
 }
 
 #[test]

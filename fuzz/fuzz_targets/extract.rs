@@ -1,7 +1,7 @@
 //! Arbitrary text through the extractor with the embedded rules.
 #![no_main]
 use anugerah::extract;
-use anugerah::model::{Article, Format};
+use anugerah::model::Article;
 use anugerah::rules::Rules;
 use libfuzzer_sys::fuzz_target;
 use std::sync::LazyLock;
@@ -9,16 +9,7 @@ use std::sync::LazyLock;
 static RULES: LazyLock<Rules> = LazyLock::new(Rules::embedded);
 
 fuzz_target!(|text: &str| {
-    let a = Article {
-        article_id: "f.txt".into(),
-        source_path: "f.txt".into(),
-        format: Format::Txt,
-        url: None,
-        title: None,
-        published: None,
-        text: text.to_string(),
-        decode_note: None,
-    };
+    let a = Article::plain("f.txt", text);
     let mentions = extract::extract(&RULES, &a);
     // The article gate of `extract` gives what the full reading gives.
     assert_eq!(mentions, extract::extract_traced(&RULES, &a).mentions);

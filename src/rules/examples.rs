@@ -1,7 +1,7 @@
 //! Example sentences carried by the rule files, run as checks (`anugerah rules check`, `cargo test`).
 
 use super::{parse_toml, RuleError, RuleTexts, Rules};
-use crate::model::{Article, Format};
+use crate::model::Article;
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -88,16 +88,7 @@ fn check(file: &str, ex: &Example, rules: &Rules) -> Option<String> {
         }
         _ => {
             let expected = ex.mentions.clone().unwrap_or_default();
-            let article = Article {
-                article_id: "example".into(),
-                source_path: "example".into(),
-                format: Format::Txt,
-                url: None,
-                title: None,
-                published: None,
-                text: ex.text.clone(),
-                decode_note: None,
-            };
+            let article = Article::plain("example", ex.text.clone());
             let got: Vec<ExpectedMention> = crate::extract::extract(rules, &article)
                 .into_iter()
                 .map(|m| ExpectedMention {
