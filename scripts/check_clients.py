@@ -192,11 +192,15 @@ def main() -> int:
                 c.check(at_type is not None and PA_OK[types[n]](at_type), f"{table}.parquet pandas[pyarrow] {n}: {adf[n].dtype}")
 
         # --- Parquet, DuckDB.
-        desc = con.execute(f"DESCRIBE SELECT * FROM read_parquet({q(pq_path)})").fetchall()
-        c.check([d[0] for d in desc] == names, f"{table}.parquet duckdb columns {[d[0] for d in desc]}")
-        for d in desc:
-            if d[0] in types:
-                c.check(d[1] == DUCK[types[d[0]]], f"{table}.parquet duckdb {d[0]}: {d[1]} != {DUCK[types[d[0]]]}")
+        def duck_columns(source, label):
+            """DuckDB sees the documented columns, in order, with their types."""
+            desc = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
+            c.check([d[0] for d in desc] == names, f"{label} columns {[d[0] for d in desc]}")
+            for d in desc:
+                if d[0] in types:
+                    c.check(d[1] == DUCK[types[d[0]]], f"{label} {d[0]}: {d[1]} != {DUCK[types[d[0]]]}")
+
+        duck_columns(f"read_parquet({q(pq_path)})", f"{table}.parquet duckdb")
         counts = con.execute(
             "SELECT count(*), " + ", ".join(f'count(*) - count("{n}")' for n in names) + f" FROM read_parquet({q(pq_path)})"
         ).fetchone()
@@ -245,11 +249,7 @@ def main() -> int:
         # --- CSV, DuckDB, with the documented types: same rows as Parquet.
         duck_types = "{" + ", ".join(f"'{n}': '{DUCK[t]}'" for n, t, _ in cols) + "}"
         typed = f"read_csv({q(csv_path)}, header = true, types = {duck_types})"
-        desc = con.execute(f"DESCRIBE SELECT * FROM {typed}").fetchall()
-        c.check([d[0] for d in desc] == names, f"{table}.csv duckdb columns {[d[0] for d in desc]}")
-        for d in desc:
-            if d[0] in types:
-                c.check(d[1] == DUCK[types[d[0]]], f"{table}.csv duckdb (typed) {d[0]}: {d[1]} != {DUCK[types[d[0]]]}")
+        duck_columns(typed, f"{table}.csv duckdb (typed)")
         diff = con.execute(
             f"SELECT (SELECT count(*) FROM (SELECT * FROM read_parquet({q(pq_path)}) EXCEPT ALL SELECT * FROM {typed})),"
             f"       (SELECT count(*) FROM (SELECT * FROM {typed} EXCEPT ALL SELECT * FROM read_parquet({q(pq_path)})))"
