@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::io::IsTerminal;
 use crate::state::{self, Entry, StateError, Totals};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -206,7 +206,7 @@ pub fn prepare_output(out: &Path, force: bool) -> Result<(), PipelineError> {
 /// How a run uses the state of earlier runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Mode {
-    /// Reuse the cached results of files whose bytes did not change.
+    /// Carry over the rows of files whose bytes did not change.
     #[default]
     Incremental,
     /// Re-read and re-extract every file.
@@ -220,10 +220,10 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary, PipelineError> {
 
 /// What to do with one discovered file.
 enum Plan {
-    /// Size and mtime match a trusted entry: reuse its cached line (by index).
-    Reuse(Entry, usize, Option<FileResult>),
-    /// Known file whose stat changed: reuse when the bytes hash the same.
-    Check(Entry, usize, Option<FileResult>),
+    /// Size and mtime match a trusted entry: carry its rows over.
+    Reuse(Entry),
+    /// Known file whose stat changed: carry its rows over when the bytes hash the same.
+    Check(Entry),
     /// Read and extract; the entry (if any) only classifies new/changed/unchanged.
     Process(Option<Entry>),
 }
@@ -236,17 +236,11 @@ enum Kind {
     Unchanged,
 }
 
-/// A results line: still in the cached results file, or freshly made.
-enum Line {
-    Cached(usize),
-    Fresh(Vec<u8>),
-}
-
 /// One file after this run.
 struct Done {
     entry: Entry,
-    line: Line,
-    result: FileResult,
+    /// The rows of a file read this run; `None` when carried over from the last tables.
+    result: Option<FileResult>,
     kind: Kind,
 }
 
@@ -258,7 +252,7 @@ fn now_ns() -> i64 {
 /// extracts, then checks the file did not change meanwhile. A file that
 /// changed, could not be read (I/O error) or shares its id with another is
 /// marked `retry`, so the next run processes it again.
-fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id: bool) -> (Entry, Vec<u8>, FileResult) {
+fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id: bool) -> (Entry, FileResult) {
     // The hash is that of the bytes the readers read (one read of the file),
     // or of the file itself when they did not read it whole.
     let mut hash = None;
@@ -271,8 +265,7 @@ fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id
     let io_failed = result.errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
     let retry = hash.is_none() || io_failed || shared_id;
     let entry = entry_after_read(f, hash.unwrap_or_default(), retry, run_start_ns);
-    let line = state::result_line(&result);
-    (entry, line, result)
+    (entry, result)
 }
 
 /// The state entry of `f` once its bytes (hashing to `hash`) were used: to
@@ -292,50 +285,35 @@ fn entry_after_read(f: &SourceFile, hash: String, retry: bool, run_start_ns: i64
 }
 
 /// Files processed per chunk (see [`run_with`]): enough to keep every core
-/// busy, few enough that a chunk's results are small.
+/// busy, few enough that a chunk's rows are few.
 const CHUNK_FILES: usize = 1024;
 
 /// Input bytes per chunk: a chunk ends before this much input (by the sizes
 /// seen at discovery), so a run of large files (JSON Lines dumps) does not
-/// hold the results of hundreds of megabytes at once. A single larger file
+/// hold the rows of hundreds of megabytes at once. A single larger file
 /// is a chunk of its own.
 const CHUNK_BYTES: u64 = 16 << 20;
 
-impl Done {
-    /// Length of the results line (without newline).
-    fn line_len(&self, cached: &state::Cached) -> usize {
-        match &self.line {
-            Line::Cached(i) => cached.line(*i).len(),
-            Line::Fresh(l) => l.len(),
-        }
-    }
-}
-
-/// Carries out the plan for one file: reuse its cached results, or read and extract it.
+/// Carries out the plan for one file: carry its rows over, or read and extract it.
 fn process_plan(rules: &Rules, f: &SourceFile, plan: Plan, run_start_ns: i64, shared_id: bool) -> Done {
     let fresh = |known: Option<&Entry>| {
-        let (entry, line, result) = process_for_state(rules, f, run_start_ns, shared_id);
+        let (entry, result) = process_for_state(rules, f, run_start_ns, shared_id);
         let kind = match known {
             None => Kind::New,
             Some(k) if !k.hash.is_empty() && k.hash == entry.hash => Kind::Unchanged,
             Some(_) => Kind::Changed,
         };
-        Done { entry, line: Line::Fresh(line), result, kind }
+        Done { entry, result: Some(result), kind }
     };
     match plan {
-        Plan::Reuse(entry, line, parsed) => match parsed {
-            Some(result) => Done { entry, line: Line::Cached(line), result, kind: Kind::Unchanged },
-            None => fresh(Some(&entry)),
-        },
-        Plan::Check(known, line, parsed) => {
+        Plan::Reuse(entry) => Done { entry, result: None, kind: Kind::Unchanged },
+        Plan::Check(known) => {
             let hash = state::hash_file(&f.path).ok();
-            let parsed = if known.reusable() && hash.as_deref() == Some(known.hash.as_str()) { parsed } else { None };
-            match parsed {
-                Some(result) => {
-                    let entry = entry_after_read(f, known.hash.clone(), false, run_start_ns);
-                    Done { entry, line: Line::Cached(line), result, kind: Kind::Unchanged }
-                }
-                None => fresh(Some(&known)),
+            if known.reusable() && hash.as_deref() == Some(known.hash.as_str()) {
+                let entry = entry_after_read(f, known.hash.clone(), false, run_start_ns);
+                Done { entry, result: None, kind: Kind::Unchanged }
+            } else {
+                fresh(Some(&known))
             }
         }
         Plan::Process(known) => fresh(known.as_ref()),
@@ -374,17 +352,15 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             .map_err(|e| PipelineError::Threads(e.to_string()))?,
     );
 
-    // The last completed run, and whether its results may be reused, are
-    // looked at while the corpus is walked; the cached results start loading
-    // (and parsing, on the pool) as soon as the manifest says they may be
-    // reused, and are dropped unused when nothing changed.
+    // The last completed run, and whether its rows may be carried over, are
+    // looked at while the corpus is walked.
     let looking = {
         let out = opts.out.clone();
         let compile = compile.clone();
         let compiling_early = compiling_early.is_some();
         std::thread::spawn(move || {
             let known = state::load_manifest(&out);
-            state::cleanup(&out, known.as_ref().map(|m| m.results.as_str()));
+            state::cleanup(&out);
             let exe = state::exe_stamp(known.as_ref().map(|m| &m.exe));
             let fingerprint = state::fingerprint(&rules_fingerprint, &exe);
             let full_reason = match (&known, mode) {
@@ -395,11 +371,20 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             };
             // Nothing of the last run can be reused: the rules will be needed.
             let compiling = (full_reason.is_some() && !compiling_early).then(compile);
-            (known, exe, fingerprint, full_reason, compiling)
+            // Rows may be carried over: the last tables start loading while
+            // the corpus is walked (left unused when nothing changed).
+            let loading = match (&known, full_reason) {
+                (Some(m), None) => {
+                    let (tables, carried) = (m.tables.clone(), m.carried.clone());
+                    Some(std::thread::spawn(move || load_carry(&out, &tables, &carried)))
+                }
+                _ => None,
+            };
+            (known, exe, fingerprint, full_reason, compiling, loading)
         })
     };
     let mut discovery = pool.install(|| ingest::discover(&opts.corpus));
-    let (known, exe, fingerprint, mut full_reason, compiling) = looking.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let (known, exe, fingerprint, mut full_reason, compiling, loading) = looking.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let compiling = compiling_early.or(compiling);
     tracing::debug!("manifest loaded and corpus walked at {:.3}s", started.elapsed().as_secs_f64());
     if let Some(shard) = opts.shard {
@@ -429,64 +414,88 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     };
 
     // Nothing changed and the tables are those the state describes: done.
+    // Files whose size or mtime alone do not prove them unchanged (modified
+    // just before the last run, or touched since) are hashed first; when
+    // their bytes are those of the last run too, only the manifest is
+    // written again (with what was learnt of them), not the tables.
+    let known_by_path = |i: usize| by_path.get(files[i].rel_path.as_str()).map(|&k| &known_m.entries[k]);
     if full_reason.is_none()
         && deleted == 0
         && known_m.walk_errors == discovery.errors
-        && files.iter().enumerate().all(|(i, f)| !shared_id(i) && trusted(f).is_some())
+        && (0..files.len()).all(|i| !shared_id(i) && known_by_path(i).is_some_and(Entry::reusable))
         && state::table_stamps(&opts.out, output::TABLE_FILES).as_ref() == Some(&known_m.tables)
     {
-        let t = known_m.totals;
-        return Ok(RunSummary {
-            articles: t.articles,
-            mentions: t.mentions,
-            errors: t.errors,
-            skipped: discovery.skipped,
-            unchanged: files.len(),
-            elapsed: started.elapsed(),
-            ..Default::default()
+        let unsure: Vec<usize> = (0..files.len()).filter(|&i| trusted(&files[i]).is_none()).collect();
+        let rechecked: Option<Vec<(usize, Entry)>> = pool.install(|| {
+            unsure
+                .par_iter()
+                .map(|&i| {
+                    let known = known_by_path(i)?;
+                    let same = state::hash_file(&files[i].path).ok().is_some_and(|h| h == known.hash);
+                    same.then(|| (i, entry_after_read(&files[i], known.hash.clone(), false, run_start_ns)))
+                })
+                .collect()
         });
+        if let Some(rechecked) = rechecked {
+            if !rechecked.is_empty() {
+                let mut manifest = known_m.clone();
+                for (i, entry) in rechecked {
+                    if let Some(&k) = by_path.get(files[i].rel_path.as_str()) {
+                        manifest.entries[k] = entry;
+                    }
+                }
+                state::write_manifest(&opts.out, manifest)?;
+            }
+            let t = known_m.totals;
+            return Ok(RunSummary {
+                articles: t.articles,
+                mentions: t.mentions,
+                errors: t.errors,
+                skipped: discovery.skipped,
+                unchanged: files.len(),
+                elapsed: started.elapsed(),
+                ..Default::default()
+            });
+        }
     }
 
     tracing::debug!("discovered at {:.3}s", started.elapsed().as_secs_f64());
-    // Something changed: the rules (if not compiling yet) and the cached
-    // results of the last run (read, then parsed on the pool) are loaded side by side.
+    // Something changed: the rules start compiling (if not yet), and the
+    // tables of the last run, whose rows of unchanged files are carried over,
+    // are waited for. Tables that are not those the manifest describes (a run
+    // killed between writing them and the manifest, or an edit) are not
+    // used: every file is read again.
     let compiling = compiling.unwrap_or_else(&compile);
-    let cached_results = known.as_ref().filter(|_| full_reason.is_none()).map(|m| {
-        let cached = state::load_results(&opts.out, &m.results_ref())?;
-        let parsed: Vec<Option<FileResult>> =
-            pool.install(|| (0..cached.len()).into_par_iter().map(|i| state::parse_result(cached.line(i))).collect());
-        Some((cached, parsed))
-    });
-    let rules = compiling.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-    tracing::debug!("rules compiled at {:.3}s", started.elapsed().as_secs_f64());
-    let (cached, mut parsed) = match cached_results {
-        Some(Some(loaded)) => loaded,
-        Some(None) => {
-            full_reason = Some("state unreadable");
-            Default::default()
+    let carry = match loading.map(|l| l.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))) {
+        Some(Ok(c)) if full_reason.is_none() => Some(c),
+        Some(Err(e)) if full_reason.is_none() => {
+            tracing::warn!("not reusing the last run: {e}");
+            full_reason = Some("tables of the last run changed or unreadable");
+            None
         }
-        None => Default::default(),
+        _ => None,
     };
-    // What to do with file `i`; made chunk by chunk, so that the plans (and
-    // the cached results they take) are not all held at once.
-    let mut plan_for = |i: usize| -> Plan {
+    tracing::debug!("last tables loaded at {:.3}s", started.elapsed().as_secs_f64());
+    // The rules are waited for once a file needs them: the rows carried over
+    // from files before it go to the tables meanwhile.
+    let mut compiling = Some(compiling);
+    let mut rules: Option<Rules> = None;
+    let reuse = carry.is_some();
+    // What to do with file `i`.
+    let plan_for = |i: usize| -> Plan {
         let f = &files[i];
-        let k = by_path.get(f.rel_path.as_str()).copied();
-        let entry = k.map(|k| known_m.entries[k].clone());
-        let line = k.filter(|k| *k < cached.len());
-        match (entry, line) {
-            (Some(e), Some(l)) if !shared_id(i) => {
-                let r = parsed.get_mut(l).and_then(Option::take);
+        let entry = by_path.get(f.rel_path.as_str()).map(|&k| known_m.entries[k].clone());
+        match entry {
+            Some(e) if reuse && !shared_id(i) => {
                 if e.trusted_by_stat(f.size, f.mtime_ns as i64) {
-                    Plan::Reuse(e, l, r)
+                    Plan::Reuse(e)
                 } else {
-                    Plan::Check(e, l, r)
+                    Plan::Check(e)
                 }
             }
-            (e, _) => Plan::Process(e),
+            e => Plan::Process(e),
         }
     };
-    tracing::debug!("results loaded at {:.3}s", started.elapsed().as_secs_f64());
 
     let bar = if opts.progress && std::io::stderr().is_terminal() {
         let b = ProgressBar::new(files.len() as u64);
@@ -498,12 +507,12 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         ProgressBar::hidden()
     };
     // Files are processed in chunks, in path order: each chunk in parallel,
-    // then its results lines go to the results file (written and hashed by a
-    // background thread) and its rows to the tables, so no chunk's results
-    // are held longer than needed.
+    // then its rows go to the tables (written by a background thread, merged
+    // with the rows carried over), so no chunk's rows are held longer than needed.
     let generation = known.as_ref().map_or(0, |m| m.generation) + 1;
-    let mut results_writer = state::ResultsWriter::create(&opts.out, generation)?;
-    let mut tables = TablesThread::start(&opts.out)?;
+    let mut tables = TablesThread::start(&opts.out, carry)?;
+    // Files whose carried rows are dropped: deleted ones now, read ones as they are.
+    let mut dropped: Vec<String> = known_m.entries.iter().zip(&seen).filter(|(_, s)| !**s).map(|(e, _)| e.path.clone()).collect();
     let (mut new, mut changed, mut unchanged) = (0usize, 0usize, 0usize);
     // Rows wait here until no later file can sort before them (see `Pending`).
     let mut pending = Pending { errors: discovery.errors.clone(), ..Default::default() };
@@ -517,55 +526,73 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             last += 1;
         }
         let chunk_plans: Vec<(usize, Plan)> = (first..last).map(|i| (i, plan_for(i))).collect();
-        let done: Vec<Done> = pool.install(|| {
-            chunk_plans
-                .into_par_iter()
-                .with_max_len(1)
-                .map(|(i, plan)| {
-                    let d = process_plan(&rules, &files[i], plan, run_start_ns, shared_id(i));
-                    bar.inc(1);
-                    d
+        if rules.is_none() && chunk_plans.iter().any(|(_, p)| !matches!(p, Plan::Reuse(_))) {
+            if let Some(c) = compiling.take() {
+                rules = Some(c.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+                tracing::debug!("rules compiled at {:.3}s", started.elapsed().as_secs_f64());
+            }
+        }
+        let done: Vec<Done> = match &rules {
+            Some(rules) => pool.install(|| {
+                chunk_plans
+                    .into_par_iter()
+                    .with_max_len(1)
+                    .map(|(i, plan)| {
+                        let d = process_plan(rules, &files[i], plan, run_start_ns, shared_id(i));
+                        bar.inc(1);
+                        d
+                    })
+                    .collect()
+            }),
+            // Only carried files so far.
+            None => chunk_plans
+                .into_iter()
+                .filter_map(|(_, plan)| match plan {
+                    Plan::Reuse(entry) => {
+                        bar.inc(1);
+                        Some(Done { entry, result: None, kind: Kind::Unchanged })
+                    }
+                    _ => None,
                 })
-                .collect()
-        });
-        let mut lines = Vec::with_capacity(done.iter().map(|d| d.line_len(&cached) + 1).sum());
+                .collect(),
+        };
         for d in done {
             match d.kind {
                 Kind::New => new += 1,
                 Kind::Changed => changed += 1,
                 Kind::Unchanged => unchanged += 1,
             }
-            pending.articles.extend(d.result.articles);
-            pending.mentions.extend(d.result.mentions);
-            pending.errors.extend(d.result.errors);
-            entries.push(d.entry);
-            match d.line {
-                Line::Cached(i) => lines.extend_from_slice(cached.line(i)),
-                Line::Fresh(l) => lines.extend_from_slice(&l),
+            if let Some(result) = d.result {
+                pending.articles.extend(result.articles);
+                pending.mentions.extend(result.mentions);
+                pending.errors.extend(result.errors);
+                dropped.push(d.entry.path.clone());
             }
-            lines.push(b'\n');
+            entries.push(d.entry);
         }
-        results_writer.send(lines);
-        let bound = files.get(last).map(|f| f.rel_path.as_str());
-        tables.send(pending.release(bound));
+        let bound = files.get(last).map(|f| f.rel_path.clone());
+        let batch = pending.release(bound.as_deref());
+        tables.send(batch, bound, std::mem::take(&mut dropped));
         first = last;
     }
     if files.is_empty() {
-        tables.send(pending.release(None));
+        tables.send(pending.release(None), None, std::mem::take(&mut dropped));
     }
     bar.finish_and_clear();
-    drop(cached);
     tracing::debug!("files processed at {:.3}s", started.elapsed().as_secs_f64());
 
-    // The results file is finished (fsync, rename) while the last tables are
-    // written; the manifest that names them comes last.
-    let (results, counts) = std::thread::scope(|s| {
-        let results = s.spawn(move || results_writer.finish());
-        let counts = tables.finish();
-        (results.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), counts)
-    });
-    let counts = counts?;
-    let (results, results_len, results_hash) = results?;
+    let counts = match tables.finish() {
+        // A fresh row with the key of a carried one (ids made equal by
+        // unusual file names): its place is known only to a full run.
+        Err(OutputError::Carry(why)) if reuse => {
+            tracing::warn!("reading every file again: {why}");
+            drop(_lock);
+            let mut again = run_with(opts, Mode::Full)?;
+            again.full_reason = Some("a new article has the id of an unchanged one".into());
+            return Ok(again);
+        }
+        counts => counts?,
+    };
     state::sync_dir(&opts.out);
     tracing::debug!("tables written at {:.3}s", started.elapsed().as_secs_f64());
 
@@ -574,10 +601,8 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         fingerprint,
         generation,
         exe,
-        results,
-        results_len,
-        results_hash,
         tables: state::table_stamps(&opts.out, output::TABLE_FILES).unwrap_or_default(),
+        carried: state::content_stamps(&opts.out, state::CARRIED_TABLES).unwrap_or_default(),
         walk_errors: discovery.errors,
         totals,
         entries,
@@ -597,6 +622,17 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         full_reason: full_reason.map(str::to_string),
         elapsed: started.elapsed(),
     })
+}
+
+/// The rows of the last run's tables in `out`, to carry over: the tables as
+/// the last run left them (the same files, untouched: `tables`) need no
+/// further check, and their CSV lines are copied; otherwise (a copied
+/// folder) the Parquet files must hash as written (`carried`) and the CSV
+/// lines are written anew.
+fn load_carry(out: &Path, tables: &[state::Stamp], carried: &[state::Stamp]) -> Result<output::carry::Carry, OutputError> {
+    let untouched = state::table_stamps(out, output::TABLE_FILES).as_deref() == Some(tables);
+    let verify = |name: &str, bytes: &[u8]| untouched || state::content_matches(carried, name, bytes);
+    output::carry::Carry::load(out, &verify, untouched)
 }
 
 /// Table rows not yet written: held until no file still to come can give a
@@ -621,6 +657,10 @@ struct Pending {
 /// Rows released together, in table order.
 type Batch = (Vec<ArticleRow>, Vec<Mention>, Vec<ErrorRow>);
 
+/// A batch for the tables thread: the rows, the bound they were released
+/// with, and the files whose carried rows are dropped from now on.
+type TablesMsg = (Batch, Option<String>, Vec<String>);
+
 impl Pending {
     /// Sorts the held rows and takes those that sort before `bound` (all of
     /// them when `None`).
@@ -642,23 +682,26 @@ impl Pending {
 struct TablesThread {
     /// `None` ends the tables; a channel closed without it (an early return
     /// or a panic) leaves them unfinished, never renamed into place.
-    tx: Option<std::sync::mpsc::SyncSender<Option<Batch>>>,
+    tx: Option<std::sync::mpsc::SyncSender<Option<TablesMsg>>>,
     handle: Option<std::thread::JoinHandle<Result<output::TableCounts, OutputError>>>,
 }
 
 impl TablesThread {
-    fn start(out: &Path) -> Result<TablesThread, PipelineError> {
+    fn start(out: &Path, carry: Option<output::carry::Carry>) -> Result<TablesThread, PipelineError> {
         let mut writer = output::TablesWriter::create(out)?;
+        if let Some(c) = carry {
+            writer = writer.with_carry(c);
+        }
         // Two batches in flight at most: memory stays that of a few chunks.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Option<Batch>>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Option<TablesMsg>>(1);
         let handle = std::thread::Builder::new()
             .name("anugerah-tables".into())
             .spawn(move || {
+                let mut dropped: HashSet<String> = HashSet::new();
                 for msg in rx {
-                    let Some((articles, mentions, errors)) = msg else { return writer.finish() };
-                    writer.push_articles(articles)?;
-                    writer.push_mentions(mentions)?;
-                    writer.push_errors(errors)?;
+                    let Some(((articles, mentions, errors), bound, gone)) = msg else { return writer.finish() };
+                    dropped.extend(gone);
+                    writer.push_batch(articles, mentions, errors, bound.as_deref(), &|p| dropped.contains(p))?;
                 }
                 Err(OutputError::Io {
                     path: PathBuf::new(),
@@ -669,11 +712,12 @@ impl TablesThread {
         Ok(TablesThread { tx: Some(tx), handle: Some(handle) })
     }
 
-    /// Queues rows (waits while the writer is two batches behind).
-    fn send(&mut self, batch: Batch) {
+    /// Queues rows released with `bound`, and the files whose carried rows
+    /// are dropped from now on (waits while the writer is two batches behind).
+    fn send(&mut self, batch: Batch, bound: Option<String>, dropped: Vec<String>) {
         if let Some(tx) = &self.tx {
             // A closed channel means the writer failed: finish() reports it.
-            if tx.send(Some(batch)).is_err() {
+            if tx.send(Some((batch, bound, dropped))).is_err() {
                 self.tx = None;
             }
         }

@@ -4,19 +4,16 @@
 //! - `lock`: an advisory lock (`flock`) held for the whole run; the kernel
 //!   drops it when the process dies, so a killed run never blocks the next.
 //! - `manifest.json`: fingerprint of rules + tool build, one entry per source
-//!   file (relative path, size, mtime, blake3 of the bytes), stamps of the
-//!   tables last written, and the name and hash of the results file.
-//! - `results-<generation>.jsonl`: the extraction results of each file, one
-//!   JSON line per manifest entry, in manifest order.
+//!   file (relative path, size, mtime, blake3 of the bytes), and stamps of the
+//!   tables last written.
 //!
-//! Every file is written to a temporary name, fsynced and renamed; the manifest
-//! is renamed last and names its results file, so the manifest on disk always
-//! describes a complete results file. Tables are written before the manifest:
-//! a run killed in between leaves the old manifest, whose table stamps no longer
-//! match, and the next run rewrites the tables.
+//! The tables themselves hold the rows of every file: a re-run carries the
+//! rows of unchanged files over from them (`output::carry`). Every file is
+//! written to a temporary name, fsynced and renamed; tables first, the manifest
+//! last. A run killed in between leaves the old manifest, whose table stamps no
+//! longer match the tables: the next run then reads every file again.
 
 use crate::model::{ArticleRow, ErrorRow, Mention};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io::{Read, Write};
@@ -26,7 +23,7 @@ use thiserror::Error;
 /// Folder inside `--out` that holds the state.
 pub const STATE_DIR: &str = ".anugerah-state";
 /// Version of the state layout; a different one is ignored (full run).
-pub const STATE_FORMAT: u32 = 1;
+pub const STATE_FORMAT: u32 = 2;
 /// Files modified less than this before a run started are hashed again on the
 /// next run even when size and mtime match (mtime granularity, "racy" files).
 pub const RACY_WINDOW_NS: i64 = 3_000_000_000;
@@ -59,7 +56,7 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StateError + '_ {
     move |source| StateError::Io { path: path.to_path_buf(), source }
 }
 
-/// Everything one source file gave after extraction: what the state caches.
+/// Everything one source file gave after extraction: its rows of the tables.
 #[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FileResult {
     /// Articles rows.
@@ -148,23 +145,22 @@ pub struct Manifest {
     pub format: u32,
     /// Rules + tool build fingerprint the results were made with.
     pub fingerprint: String,
-    /// Run counter; names the results file.
+    /// Run counter.
     pub generation: u64,
     /// The executable of the run.
     pub exe: ExeStamp,
-    /// Results file name.
-    pub results: String,
-    /// Its size.
-    pub results_len: u64,
-    /// Its blake3.
-    pub results_hash: String,
     /// Table files written.
     pub tables: Vec<Stamp>,
+    /// blake3 of the tables a re-run carries rows over from
+    /// ([`CARRIED_TABLES`]): these may be used even when the folder was
+    /// copied (which changes the other stamps).
+    #[serde(default)]
+    pub carried: Vec<Stamp>,
     /// Error rows of the corpus walk.
     pub walk_errors: Vec<ErrorRow>,
     /// Row counts.
     pub totals: Totals,
-    /// Source files, sorted by path, one results line each.
+    /// Source files, sorted by path.
     pub entries: Vec<Entry>,
 }
 
@@ -281,101 +277,6 @@ pub fn load_manifest(out: &Path) -> Option<Manifest> {
     }
 }
 
-/// The results file of a manifest: one JSON line per entry.
-#[derive(Debug, Default)]
-pub struct Cached {
-    buf: Vec<u8>,
-    lines: Vec<(usize, usize)>,
-}
-
-impl Cached {
-    /// Raw JSON line of entry `i` (no newline).
-    pub fn line(&self, i: usize) -> &[u8] {
-        let (a, b) = self.lines[i];
-        &self.buf[a..b]
-    }
-
-    /// Number of lines.
-    pub fn len(&self) -> usize {
-        self.lines.len()
-    }
-
-    /// Size of the results file.
-    pub fn buf_len(&self) -> usize {
-        self.buf.len()
-    }
-
-    /// Whether there are no lines.
-    pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-    }
-}
-
-/// blake3 of 1 MiB chunks in parallel, then of the chunk hashes.
-pub fn par_hash(bytes: &[u8]) -> String {
-    let parts: Vec<[u8; 32]> = bytes.par_chunks(HASH_PIECE).map(|c| *blake3::hash(c).as_bytes()).collect();
-    let mut h = blake3::Hasher::new();
-    h.update(&(bytes.len() as u64).to_le_bytes());
-    for p in parts {
-        h.update(&p);
-    }
-    h.finalize().to_hex().to_string()
-}
-
-/// The cached results of a manifest, if the results file is complete and matches it.
-pub fn load_results(out: &Path, m: &ResultsRef) -> Option<Cached> {
-    let path = state_dir(out).join(&m.results);
-    let buf = std::fs::read(&path).ok()?;
-    if buf.len() as u64 != m.results_len || par_hash(&buf) != m.results_hash {
-        tracing::warn!("ignoring state results {}: size or hash mismatch", path.display());
-        return None;
-    }
-    let mut lines = Vec::with_capacity(m.entries);
-    let mut start = 0;
-    for (i, b) in buf.iter().enumerate() {
-        if *b == b'\n' {
-            lines.push((start, i));
-            start = i + 1;
-        }
-    }
-    (lines.len() == m.entries && start == buf.len()).then_some(Cached { buf, lines })
-}
-
-/// What [`load_results`] needs of a manifest.
-#[derive(Debug, Clone)]
-pub struct ResultsRef {
-    /// Results file name.
-    pub results: String,
-    /// Its size.
-    pub results_len: u64,
-    /// Its hash.
-    pub results_hash: String,
-    /// Number of entries (lines).
-    pub entries: usize,
-}
-
-impl Manifest {
-    /// The results file this manifest names.
-    pub fn results_ref(&self) -> ResultsRef {
-        ResultsRef {
-            results: self.results.clone(),
-            results_len: self.results_len,
-            results_hash: self.results_hash.clone(),
-            entries: self.entries.len(),
-        }
-    }
-}
-
-/// Parses one results line.
-pub fn parse_result(line: &[u8]) -> Option<FileResult> {
-    serde_json::from_slice(line).ok()
-}
-
-/// Serializes one results line (no newline).
-pub fn result_line(r: &FileResult) -> Vec<u8> {
-    serde_json::to_vec(r).expect("results serialize")
-}
-
 /// Stamp of a table file: size and identity (inode, mtime) on Unix, else a hash.
 fn stamp(path: &Path, name: &str) -> Option<Stamp> {
     let meta = std::fs::metadata(path).ok()?;
@@ -387,6 +288,28 @@ fn stamp(path: &Path, name: &str) -> Option<Stamp> {
     #[cfg(not(unix))]
     let hash = hash_file(path).ok()?;
     Some(Stamp { name: name.to_string(), len: meta.len(), hash })
+}
+
+/// The tables a re-run carries rows over from.
+pub const CARRIED_TABLES: &[&str] = &["mentions.parquet", "articles.parquet", "errors.parquet"];
+
+/// Size and blake3 of the table files in `out` (hashed side by side), `None` when one is missing.
+pub fn content_stamps(out: &Path, names: &[&str]) -> Option<Vec<Stamp>> {
+    let stamp = |n: &str| -> Option<Stamp> {
+        let path = out.join(n);
+        let len = std::fs::metadata(&path).ok()?.len();
+        Some(Stamp { name: n.to_string(), len, hash: hash_file(&path).ok()? })
+    };
+    std::thread::scope(|s| {
+        let hashing: Vec<_> = names.iter().map(|n| s.spawn(move || stamp(n))).collect();
+        hashing.into_iter().map(|h| h.join().ok().flatten()).collect()
+    })
+}
+
+/// Whether `bytes` are those of table file `name` as `stamps` (of
+/// [`content_stamps`]) describe it.
+pub fn content_matches(stamps: &[Stamp], name: &str, bytes: &[u8]) -> bool {
+    stamps.iter().any(|s| s.name == name && s.len == bytes.len() as u64 && s.hash == blake3::hash(bytes).to_hex().as_str())
 }
 
 /// Stamps of the table files in `out`, `None` when one is missing.
@@ -419,142 +342,21 @@ pub fn sync_dir(dir: &Path) {
     }
 }
 
-/// Writes the results file of `generation` (one line per entry, newline-terminated)
-/// and returns its name, size and hash for the manifest.
-pub fn write_results(out: &Path, generation: u64, buf: &[u8]) -> Result<(String, u64, String), StateError> {
-    let dir = state_dir(out);
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let name = format!("results-{generation:08}.jsonl");
-    let hash = par_hash(buf);
-    write_atomic(&dir.join(&name), &[buf])?;
-    Ok((name, buf.len() as u64, hash))
-}
-
-/// Size of the pieces [`par_hash`] hashes separately.
-const HASH_PIECE: usize = 1 << 20;
-
-/// What the writer thread of a [`ResultsWriter`] ends with.
-type WriterEnd = Result<(u64, Vec<[u8; 32]>), StateError>;
-
-/// Writes the results file of a run while the run goes on: batches of lines
-/// are sent, in manifest order, to a background thread that appends them to
-/// a temporary file and hashes them (the hash of [`par_hash`], computed
-/// piece by piece). [`ResultsWriter::finish`] fsyncs the file and renames it
-/// into place. The lines never need to be held in memory all at once.
-pub struct ResultsWriter {
-    name: String,
-    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    handle: Option<std::thread::JoinHandle<WriterEnd>>,
-}
-
-impl ResultsWriter {
-    /// Starts the results file of `generation` in the state folder of `out`.
-    pub fn create(out: &Path, generation: u64) -> Result<ResultsWriter, StateError> {
-        let dir = state_dir(out);
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let name = format!("results-{generation:08}.jsonl");
-        let path = dir.join(&name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        let file = File::create(&tmp).map_err(io(&tmp))?;
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-        let handle = std::thread::Builder::new()
-            .name("anugerah-results".into())
-            .spawn(move || -> WriterEnd {
-                let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-                let (mut len, mut pieces) = (0u64, Vec::new());
-                let (mut piece, mut piece_len) = (blake3::Hasher::new(), 0usize);
-                let mut failed = None;
-                for batch in rx {
-                    if failed.is_none() {
-                        if let Err(e) = w.write_all(&batch) {
-                            failed = Some(e);
-                        }
-                    }
-                    len += batch.len() as u64;
-                    let mut rest = batch.as_slice();
-                    while !rest.is_empty() {
-                        let take = (HASH_PIECE - piece_len).min(rest.len());
-                        piece.update(&rest[..take]);
-                        piece_len += take;
-                        rest = &rest[take..];
-                        if piece_len == HASH_PIECE {
-                            pieces.push(*piece.finalize().as_bytes());
-                            piece.reset();
-                            piece_len = 0;
-                        }
-                    }
-                }
-                if piece_len > 0 {
-                    pieces.push(*piece.finalize().as_bytes());
-                }
-                if let Some(e) = failed {
-                    return Err(io(&tmp)(e));
-                }
-                w.flush().map_err(io(&tmp))?;
-                w.get_ref().sync_all().map_err(io(&tmp))?;
-                drop(w);
-                std::fs::rename(&tmp, &path).map_err(io(&path))?;
-                if let Some(dir) = path.parent() {
-                    sync_dir(dir);
-                }
-                Ok((len, pieces))
-            })
-            .map_err(|e| StateError::Io { path: dir.clone(), source: e })?;
-        Ok(ResultsWriter { name, tx: Some(tx), handle: Some(handle) })
-    }
-
-    /// Appends newline-terminated lines.
-    pub fn send(&mut self, lines: Vec<u8>) {
-        if let Some(tx) = &self.tx {
-            // A closed channel means the thread failed: finish() reports it.
-            if tx.send(lines).is_err() {
-                self.tx = None;
-            }
-        }
-    }
-
-    /// Waits for the file to be written, fsynced and renamed; returns its
-    /// name, size and hash for the manifest.
-    pub fn finish(mut self) -> Result<(String, u64, String), StateError> {
-        self.tx = None;
-        let handle = self.handle.take().expect("results writer joined once");
-        let (len, pieces) = handle.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?;
-        let mut h = blake3::Hasher::new();
-        h.update(&len.to_le_bytes());
-        for p in pieces {
-            h.update(&p);
-        }
-        Ok((std::mem::take(&mut self.name), len, h.finalize().to_hex().to_string()))
-    }
-}
-
-impl Drop for ResultsWriter {
-    fn drop(&mut self) {
-        self.tx = None;
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-/// Writes the manifest (last, after its results file and the tables), then
-/// removes older results files.
+/// Writes the manifest (last, after the tables).
 pub fn write_manifest(out: &Path, mut m: Manifest) -> Result<(), StateError> {
     let dir = state_dir(out);
     m.format = STATE_FORMAT;
     let manifest = serde_json::to_vec(&m).expect("manifest serializes");
-    write_atomic(&dir.join(MANIFEST), &[&manifest])?;
-    cleanup(out, Some(&m.results));
-    Ok(())
+    write_atomic(&dir.join(MANIFEST), &[&manifest])
 }
 
-/// Removes results files other than `keep` and leftover temporary files.
-pub fn cleanup(out: &Path, keep: Option<&str>) {
+/// Removes leftover temporary files, and the results files earlier versions kept.
+pub fn cleanup(out: &Path) {
     let dir = state_dir(out);
     let Ok(rd) = std::fs::read_dir(&dir) else { return };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        let stale_results = name.starts_with("results-") && Some(name.as_str()) != keep;
+        let stale_results = name.starts_with("results-");
         let tmp = name.starts_with('.') && name.ends_with(".tmp");
         if stale_results || tmp {
             let _ = std::fs::remove_file(e.path());

@@ -297,18 +297,48 @@ fn damaged_or_missing_state_and_tables_are_repaired() {
     fs::write(s.out.join("articles.csv"), "edited\n").unwrap();
     run_ok(&s.corpus, &s.out, &[]);
     assert!(want == tables(&s.out));
-    // A truncated results file.
-    let results = walk(&state).into_iter().find(|p| p.file_name().unwrap().to_string_lossy().starts_with("results-")).unwrap();
-    let bytes = fs::read(&results).unwrap();
-    fs::write(&results, &bytes[..bytes.len() / 2]).unwrap();
+    // A copy of the output folder (other inodes and ctimes): the Parquet
+    // tables are checked by their bytes and their rows still carried over.
+    let copied = s.scratch.join("copied");
+    copy_tree(&s.out, &copied);
+    let altered = s.scratch.join("altered");
+    copy_tree(&s.out, &altered);
     fs::write(s.corpus.join("gen/000/00001.txt"), article(&bundled_bodies(), 1, "Lagi.")).unwrap();
-    let sum = run_ok(&s.corpus, &s.out, &[]);
-    assert!(sum.contains("all extracted: state unreadable"), "{sum}");
-    assert_same_tables(&s.out, &full_reference(&s.corpus, &s.scratch, &[]));
+    let sum = run_ok(&s.corpus, &copied, &[]);
+    assert_eq!(counts(&sum)[1], 1, "{sum}");
+    assert!(!sum.contains("all extracted"), "{sum}");
+    let reference = full_reference(&s.corpus, &s.scratch, &[]);
+    assert_same_tables(&copied, &reference);
+    // A copy whose mentions table is not the one written: every file is read again.
+    let parquet = altered.join("mentions.parquet");
+    let mut bytes = fs::read(&parquet).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    fs::write(&parquet, &bytes).unwrap();
+    let sum = run_ok(&s.corpus, &altered, &[]);
+    assert!(sum.contains("all extracted: tables of the last run changed or unreadable"), "{sum}");
+    assert_same_tables(&altered, &reference);
     // A garbage manifest.
     fs::write(state.join("manifest.json"), "{not json").unwrap();
     let sum = run_ok(&s.corpus, &s.out, &[]);
     assert!(sum.contains("all extracted: no previous state"), "{sum}");
+    assert_same_tables(&s.out, &full_reference(&s.corpus, &s.scratch, &[]));
+}
+
+#[test]
+fn a_new_article_with_the_id_of_an_unchanged_one_is_placed_as_a_full_run_places_it() {
+    // Record "a.txt" of "dup/x.jsonl" and the file "dup/x.jsonl#a.txt" have
+    // the same article id; rows of equal ids are in the order of their files,
+    // which the tables of the last run do not tell: all files are read again.
+    let s = setup(5);
+    let bodies = bundled_bodies();
+    let record = serde_json::json!({"id": "a.txt", "title": "Judul", "text": article(&bodies, 2, "")}).to_string();
+    write(&s.corpus, "dup/x.jsonl", record + "\n");
+    run_ok(&s.corpus, &s.out, &[]);
+    write(&s.corpus, "dup/x.jsonl#a.txt", article(&bodies, 3, ""));
+    let sum = run_ok(&s.corpus, &s.out, &[]);
+    assert!(sum.contains("all extracted: a new article has the id of an unchanged one"), "{sum}");
+    assert_eq!(counts(&sum)[0], 1, "{sum}");
     assert_same_tables(&s.out, &full_reference(&s.corpus, &s.scratch, &[]));
 }
 

@@ -99,7 +99,9 @@ pub fn relative_id(root: &Path, path: &Path) -> String {
 /// Files are looked at (`stat`) in parallel, on the current rayon pool.
 pub fn discover(root: &Path) -> Discovery {
     let mut out = Discovery::default();
-    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
+    // Unsorted (sorting by name in walkdir parses each path on every
+    // comparison): files and errors are sorted once at the end.
+    for entry in walkdir::WalkDir::new(root).follow_links(true) {
         let entry = match entry {
             Ok(e) => e,
             Err(err) => {
@@ -141,6 +143,7 @@ pub fn discover(root: &Path) -> Discovery {
         }
     });
     out.files.sort();
+    out.errors.sort();
     out
 }
 

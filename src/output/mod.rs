@@ -19,6 +19,7 @@ pub const SCHEMA_VERSION: &str = "1";
 /// Key of the schema version in the Parquet key-value metadata.
 pub const SCHEMA_VERSION_KEY: &str = "schema_version";
 
+pub mod carry;
 pub mod read;
 mod summary;
 pub use summary::{summary_frame, summary_rows, SummaryBuilder, SummaryRow};
@@ -42,6 +43,9 @@ pub enum OutputError {
         /// Cause.
         source: PolarsError,
     },
+    /// The last run's tables cannot be carried over (see [`carry`]).
+    #[error("tables of the last run: {0}")]
+    Carry(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -53,6 +57,13 @@ fn epoch_days(iso: &str) -> Option<i32> {
     let d = chrono::NaiveDate::parse_from_str(iso.get(..10)?, "%Y-%m-%d").ok()?;
     let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
     i32::try_from((d - epoch).num_days()).ok()
+}
+
+/// The ISO date (`YYYY-MM-DD`) of a day count since 1970-01-01.
+fn iso_date(days: i32) -> Option<String> {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    let d = epoch.checked_add_signed(chrono::TimeDelta::try_days(i64::from(days))?)?;
+    Some(d.format("%Y-%m-%d").to_string())
 }
 
 fn date_column(name: &str, values: Vec<Option<i32>>) -> Result<Column, PolarsError> {
@@ -136,13 +147,22 @@ type CsvBatched = polars::io::csv::write::BatchedWriter<std::fs::File>;
 struct Sink<R> {
     name: &'static str,
     frame: fn(&[R]) -> Result<DataFrame, PolarsError>,
+    /// Rows waiting for their row group, after those of `carried`.
     buf: Vec<R>,
+    /// Rows waiting for their row group as frames, before those of `buf`.
+    carried: Vec<DataFrame>,
+    /// Number of rows in `carried`.
+    carried_rows: usize,
+    /// CSV written as the rows come rather than a row group at a time: set
+    /// once rows carried over with their CSV text (see [`carry`]) may come.
+    csv_ahead: bool,
     rows: usize,
     parquet: ParquetBatched,
     csv: CsvBatched,
     tmp_parquet: PathBuf,
     tmp_csv: PathBuf,
-    /// Handles on the two files, to fsync them when complete.
+    /// Handles on the two files, to fsync them when complete (and to write
+    /// carried CSV lines between the CSV writer's batches).
     sync: [std::fs::File; 2],
 }
 
@@ -159,7 +179,8 @@ impl<R> Sink<R> {
             ("table".to_string(), name.to_string()),
         ]);
         let parquet = ParquetWriter::new(f)
-            .with_compression(ParquetCompression::Zstd(None))
+            // Level 1: on these tables both quicker and smaller than the default 3.
+            .with_compression(ParquetCompression::Zstd(polars_parquet::write::ZstdLevel::try_new(1).ok()))
             .with_statistics(StatisticsOptions::empty())
             .with_key_value_metadata(Some(kv))
             .batched(&schema)
@@ -167,40 +188,146 @@ impl<R> Sink<R> {
         let f = std::fs::File::create(&tmp_csv).map_err(io(&tmp_csv))?;
         let sync_csv = f.try_clone().map_err(io(&tmp_csv))?;
         let csv = CsvWriter::new(f).include_header(true).batched(&schema).map_err(pe)?;
-        Ok(Sink { name, frame, buf: Vec::new(), rows: 0, parquet, csv, tmp_parquet, tmp_csv, sync: [sync_parquet, sync_csv] })
+        Ok(Sink { name, frame, buf: Vec::new(), carried: Vec::new(), carried_rows: 0, csv_ahead: false, rows: 0, parquet, csv, tmp_parquet, tmp_csv, sync: [sync_parquet, sync_csv] })
     }
 
     fn pe(&self) -> impl Fn(PolarsError) -> OutputError + '_ {
         |source| OutputError::Polars { table: self.name.to_string(), source }
     }
 
-    /// Writes `rows` (at most one row group) as one batch.
-    fn write(&mut self, rows: &[R]) -> Result<(), OutputError> {
-        let df = (self.frame)(rows).map_err(self.pe())?;
-        self.parquet.write_batch(&df).map_err(self.pe())?;
-        self.csv.write_batch(&df).map_err(self.pe())?;
-        self.rows += rows.len();
+    /// Writes `df` (one chunk, at most one row group) as one batch (a
+    /// Parquet row group, and its CSV lines unless written ahead).
+    fn write_frame(&mut self, df: &DataFrame) -> Result<(), OutputError> {
+        self.parquet.write_batch(df).map_err(self.pe())?;
+        if !self.csv_ahead {
+            self.csv.write_batch(df).map_err(self.pe())?;
+        }
+        self.rows += df.height();
+        Ok(())
+    }
+
+    /// From now on writes the CSV lines as the rows come (the header at once),
+    /// so that rows carried over with their CSV text can come too.
+    fn write_csv_ahead(&mut self) -> Result<(), OutputError> {
+        if !self.csv_ahead {
+            self.push_waiting_as_frame()?;
+            for df in &self.carried {
+                self.csv.write_batch(df).map_err(self.pe())?;
+            }
+            if self.rows == 0 && self.carried.is_empty() {
+                let header = (self.frame)(&[]).map_err(self.pe())?;
+                self.csv.write_batch(&header).map_err(self.pe())?;
+            }
+            self.csv_ahead = true;
+        }
+        Ok(())
+    }
+
+    /// Moves the rows of `buf` into `carried` as one frame.
+    fn push_waiting_as_frame(&mut self) -> Result<(), OutputError> {
+        if !self.buf.is_empty() {
+            let rows = std::mem::take(&mut self.buf);
+            let f = (self.frame)(&rows).map_err(self.pe())?;
+            self.carried_rows += f.height();
+            self.carried.push(f);
+        }
         Ok(())
     }
 
     /// Appends rows in table order; full row groups are written at once.
     fn push(&mut self, rows: impl IntoIterator<Item = R>) -> Result<(), OutputError> {
+        if self.csv_ahead {
+            let rows: Vec<R> = rows.into_iter().collect();
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let df = (self.frame)(&rows).map_err(self.pe())?;
+            self.csv.write_batch(&df).map_err(self.pe())?;
+            return self.push_frame(df);
+        }
         for r in rows {
             self.buf.push(r);
-            if self.buf.len() == ROW_GROUP_ROWS {
-                let full = std::mem::take(&mut self.buf);
-                self.write(&full)?;
+            if self.carried_rows + self.buf.len() == ROW_GROUP_ROWS {
+                self.write_waiting()?;
             }
         }
         Ok(())
     }
 
+    /// Appends rows carried over from the last run's table: `df`, a frame
+    /// of this table, and `csv`, the same rows as the CSV lines that table
+    /// had (when known); in table order after those pushed before.
+    fn push_carried(&mut self, df: DataFrame, csv: Option<&[u8]>) -> Result<(), OutputError> {
+        use std::io::Write;
+        self.write_csv_ahead()?;
+        match csv {
+            Some(lines) => {
+                let [_, file] = &mut self.sync;
+                file.write_all(lines).map_err(io(&self.tmp_csv))?;
+            }
+            None => self.csv.write_batch(&df).map_err(self.pe())?,
+        }
+        self.push_frame(df)
+    }
+
+    /// Appends rows given as a frame of this table (CSV lines already
+    /// written), in table order after those pushed before.
+    fn push_frame(&mut self, df: DataFrame) -> Result<(), OutputError> {
+        if df.height() == 0 {
+            return Ok(());
+        }
+        self.push_waiting_as_frame()?;
+        self.carried_rows += df.height();
+        self.carried.push(df);
+        while self.carried_rows >= ROW_GROUP_ROWS {
+            self.write_waiting()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the first row group of the waiting rows (all of them when
+    /// fewer): exactly the bytes the same rows pushed one by one give, as a
+    /// row group is written from a frame of one chunk either way.
+    fn write_waiting(&mut self) -> Result<(), OutputError> {
+        let rows = std::mem::take(&mut self.buf);
+        if self.carried.is_empty() {
+            let df = (self.frame)(&rows).map_err(self.pe())?;
+            return self.write_frame(&df);
+        }
+        let mut parts = std::mem::take(&mut self.carried).into_iter();
+        let mut all = parts.next().unwrap_or_default();
+        for p in parts {
+            all.vstack_mut_owned(p).map_err(self.pe())?;
+        }
+        if !rows.is_empty() {
+            let f = (self.frame)(&rows).map_err(self.pe())?;
+            all.vstack_mut_owned(f).map_err(self.pe())?;
+        }
+        let take = all.height().min(ROW_GROUP_ROWS);
+        let mut group = all.slice(0, take);
+        group.rechunk_mut();
+        self.write_frame(&group)?;
+        let rest = all.slice(take as i64, all.height() - take);
+        self.carried_rows = rest.height();
+        if rest.height() > 0 {
+            self.carried.push(rest);
+        }
+        Ok(())
+    }
+
+    /// Rows pushed so far.
+    fn waiting_or_written(&self) -> usize {
+        self.rows + self.carried_rows + self.buf.len()
+    }
+
     /// Writes the last row group and the footers, syncs both files; returns
     /// the (temporary, final) paths.
     fn finish(mut self, dir: &Path) -> Result<[(PathBuf, PathBuf); 2], OutputError> {
-        if !self.buf.is_empty() || self.rows == 0 {
-            let rest = std::mem::take(&mut self.buf);
-            self.write(&rest)?;
+        if self.rows == 0 && self.buf.is_empty() && self.carried_rows == 0 {
+            self.write_waiting()?; // an empty table: its schema
+        }
+        while !self.buf.is_empty() || self.carried_rows > 0 {
+            self.write_waiting()?;
         }
         self.parquet.finish().map_err(self.pe())?;
         self.csv.finish().map_err(self.pe())?;
@@ -233,6 +360,7 @@ pub struct TablesWriter {
     articles: Sink<ArticleRow>,
     errors: Sink<ErrorRow>,
     summary: SummaryBuilder,
+    carry: Option<carry::Carry>,
 }
 
 impl TablesWriter {
@@ -244,7 +372,30 @@ impl TablesWriter {
             articles: Sink::create(dir, "articles", articles_frame)?,
             errors: Sink::create(dir, "errors", errors_frame)?,
             summary: SummaryBuilder::default(),
+            carry: None,
         })
+    }
+
+    /// Merges the rows of `carry` (the last run's tables) into the tables:
+    /// see [`TablesWriter::push_batch`].
+    pub fn with_carry(mut self, carry: carry::Carry) -> TablesWriter {
+        self.carry = Some(carry);
+        self
+    }
+
+    /// Appends fresh rows, each table's in table order, that sort before
+    /// `bound` (by `article_id`, errors by `source_path`; all rows when
+    /// `None`), with no row still to come sorting before them. With a
+    /// [`carry::Carry`], its rows that sort before `bound` and whose file is
+    /// not `dropped` are merged in.
+    pub fn push_batch(&mut self, articles: Vec<ArticleRow>, mentions: Vec<Mention>, errors: Vec<ErrorRow>, bound: Option<&str>, dropped: carry::Dropped<'_>) -> Result<(), OutputError> {
+        let Some(carry) = self.carry.as_mut() else {
+            self.articles.push(articles)?;
+            self.push_mentions(mentions)?;
+            return self.errors.push(errors);
+        };
+        let sinks = (&mut self.articles, &mut self.mentions, &mut self.errors, &mut self.summary);
+        carry.merge(sinks, (articles, mentions, errors), bound, dropped)
     }
 
     /// Appends mentions, in table order (after those pushed before).
@@ -268,9 +419,9 @@ impl TablesWriter {
     /// Rows pushed so far.
     pub fn counts(&self) -> TableCounts {
         TableCounts {
-            mentions: self.mentions.rows + self.mentions.buf.len(),
-            articles: self.articles.rows + self.articles.buf.len(),
-            errors: self.errors.rows + self.errors.buf.len(),
+            mentions: self.mentions.waiting_or_written(),
+            articles: self.articles.waiting_or_written(),
+            errors: self.errors.waiting_or_written(),
         }
     }
 
@@ -280,7 +431,7 @@ impl TablesWriter {
     /// footers and fsyncs are the part of the run nothing else overlaps).
     pub fn finish(self) -> Result<TableCounts, OutputError> {
         let counts = self.counts();
-        let TablesWriter { dir, mentions, articles, errors, summary } = self;
+        let TablesWriter { dir, mentions, articles, errors, summary, .. } = self;
         fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
             h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         }

@@ -7,10 +7,11 @@
 //! whitespace collapsed. The table is computed from the mention rows alone, so
 //! it does not depend on thread count or on whether the run was incremental.
 
-use super::{date_column, epoch_days, str_col};
+use super::{date_column, epoch_days, iso_date, str_col};
 use crate::model::Mention;
 use polars::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
 
 /// One row of the `summary` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,21 @@ pub fn category_text_key(category: &str) -> String {
 /// Grouping key, in the sort order of the table.
 type Key = (String, Option<i32>, String, Option<String>, String, Option<String>, Option<String>);
 
+/// The fields of a mention the summary reads.
+struct Fields<'a> {
+    program: &'a str,
+    edition: Option<i32>,
+    recipient: &'a str,
+    region_code: Option<&'a str>,
+    recipient_level: &'a str,
+    category_key: Option<&'a str>,
+    category: Option<&'a str>,
+    rank: Option<i32>,
+    article_id: &'a str,
+    /// Days since 1970-01-01.
+    award_date: Option<i32>,
+}
+
 #[derive(Default)]
 struct Acc {
     spellings: BTreeMap<String, usize>,
@@ -55,7 +71,8 @@ struct Acc {
     mentions: usize,
     articles: usize,
     last_article: Option<String>,
-    first: Option<String>,
+    /// Earliest award date, days since 1970-01-01.
+    first: Option<i32>,
 }
 
 /// Aggregates mentions into awards as they come, keeping one small record
@@ -67,24 +84,94 @@ struct Acc {
 /// are counted as changes of article id.
 #[derive(Default)]
 pub struct SummaryBuilder {
-    groups: BTreeMap<Key, Acc>,
+    /// Positions in `groups` of the awards, by the hash of their key.
+    index: HashMap<u64, Vec<usize>>,
+    hasher: foldhash::fast::RandomState,
+    /// The awards, in order of first mention (sorted by [`SummaryBuilder::rows`]).
+    groups: Vec<(Key, Acc)>,
 }
 
 impl SummaryBuilder {
     /// Adds one mention.
     pub fn add(&mut self, m: &Mention) {
-        let text_key = if m.category_key.is_some() { None } else { m.category.as_deref().map(category_text_key) };
-        let key: Key = (
-            m.program.clone(),
-            m.edition,
-            m.recipient.clone(),
-            m.region_code.clone(),
-            m.recipient_level.as_str().to_string(),
-            m.category_key.clone(),
-            text_key,
-        );
-        let acc = self.groups.entry(key).or_default();
-        if let Some(c) = m.category.as_deref() {
+        self.add_fields(&Fields {
+            program: &m.program,
+            edition: m.edition,
+            recipient: &m.recipient,
+            region_code: m.region_code.as_deref(),
+            recipient_level: m.recipient_level.as_str(),
+            category_key: m.category_key.as_deref(),
+            category: m.category.as_deref(),
+            rank: m.rank,
+            article_id: &m.article_id,
+            award_date: m.award_date.as_deref().and_then(epoch_days),
+        });
+    }
+
+    /// Adds the mentions of a frame of the `mentions` table, row by row.
+    pub fn add_frame(&mut self, df: &DataFrame) -> PolarsResult<()> {
+        let s = |name: &str| -> PolarsResult<Vec<Option<&str>>> { Ok(df.column(name)?.str()?.iter().collect()) };
+        let i = |name: &str| -> PolarsResult<Vec<Option<i32>>> { Ok(df.column(name)?.i32()?.iter().collect()) };
+        let (program, recipient, region_code, level) = (s("program")?, s("recipient")?, s("region_code")?, s("recipient_level")?);
+        let (category_key, category, article_id) = (s("category_key")?, s("category")?, s("article_id")?);
+        let (edition, rank) = (i("edition")?, i("rank")?);
+        let award_date: Vec<Option<i32>> = df.column("award_date")?.date()?.physical().iter().collect();
+        fn at<T: Copy>(v: &[Option<T>], r: usize) -> Option<T> {
+            v.get(r).copied().flatten()
+        }
+        for r in 0..df.height() {
+            let (Some(program), Some(recipient), Some(recipient_level), Some(article_id)) = (at(&program, r), at(&recipient, r), at(&level, r), at(&article_id, r)) else {
+                polars_bail!(ComputeError: "null in a non-null column of the mentions table");
+            };
+            self.add_fields(&Fields {
+                program,
+                edition: at(&edition, r),
+                recipient,
+                region_code: at(&region_code, r),
+                recipient_level,
+                category_key: at(&category_key, r),
+                category: at(&category, r),
+                rank: at(&rank, r),
+                article_id,
+                award_date: at(&award_date, r),
+            });
+        }
+        Ok(())
+    }
+
+    fn add_fields(&mut self, m: &Fields<'_>) {
+        let text_key = if m.category_key.is_some() { None } else { m.category.map(category_text_key) };
+        let text_key = text_key.as_deref();
+        let hash = self.hasher.hash_one((m.program, m.edition, m.recipient, m.region_code, m.recipient_level, m.category_key, text_key));
+        let same = |k: &Key| {
+            k.0 == m.program
+                && k.1 == m.edition
+                && k.2 == m.recipient
+                && k.3.as_deref() == m.region_code
+                && k.4 == m.recipient_level
+                && k.5.as_deref() == m.category_key
+                && k.6.as_deref() == text_key
+        };
+        let found = self.index.get(&hash).and_then(|at| at.iter().copied().find(|&i| self.groups.get(i).is_some_and(|(k, _)| same(k))));
+        let at = match found {
+            Some(at) => at,
+            None => {
+                let key: Key = (
+                    m.program.to_string(),
+                    m.edition,
+                    m.recipient.to_string(),
+                    m.region_code.map(str::to_string),
+                    m.recipient_level.to_string(),
+                    m.category_key.map(str::to_string),
+                    text_key.map(str::to_string),
+                );
+                self.index.entry(hash).or_default().push(self.groups.len());
+                self.groups.push((key, Acc::default()));
+                self.groups.len() - 1
+            }
+        };
+        let Some((_, acc)) = self.groups.get_mut(at) else { return };
+        if let Some(c) = m.category {
             match acc.spellings.get_mut(c) {
                 Some(n) => *n += 1,
                 None => {
@@ -97,13 +184,13 @@ impl SummaryBuilder {
             (a, b) => a.or(b),
         };
         acc.mentions += 1;
-        if acc.last_article.as_deref() != Some(m.article_id.as_str()) {
+        if acc.last_article.as_deref() != Some(m.article_id) {
             acc.articles += 1;
-            acc.last_article = Some(m.article_id.clone());
+            acc.last_article = Some(m.article_id.to_string());
         }
-        if let Some(d) = m.award_date.as_deref() {
-            if acc.first.as_deref().is_none_or(|f| d < f) {
-                acc.first = Some(d.to_string());
+        if let Some(d) = m.award_date {
+            if acc.first.is_none_or(|f| d < f) {
+                acc.first = Some(d);
             }
         }
     }
@@ -120,7 +207,9 @@ impl SummaryBuilder {
 
     /// The summary rows, sorted as the table is.
     pub fn rows(self) -> Vec<SummaryRow> {
-        self.groups
+        let mut groups = self.groups;
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        groups
             .into_iter()
             .map(|((program, edition, recipient, region_code, recipient_level, category_key, _), acc)| {
                 // Most frequent spelling; BTreeMap order makes the smallest win ties.
@@ -143,7 +232,7 @@ impl SummaryBuilder {
                     best_rank: acc.best_rank,
                     mentions: i32::try_from(acc.mentions).unwrap_or(i32::MAX),
                     articles: i32::try_from(acc.articles).unwrap_or(i32::MAX),
-                    first_award_date: acc.first,
+                    first_award_date: acc.first.and_then(iso_date),
                 }
             })
             .collect()

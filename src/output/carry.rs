@@ -1,0 +1,365 @@
+//! Rows carried over from the tables of the last run, for incremental runs.
+//!
+//! An incremental run reads and extracts only new and changed files; the
+//! rows of every other file come from the Parquet tables the last run wrote
+//! (the manifest holds their stamps, so they are the files as written, made
+//! with the same rules and tool build). The carried rows are merged with the
+//! fresh ones in table order (see `pipeline::sort_tables`): articles by
+//! `article_id`, mentions by (`article_id`, `start`, `end`, `mention_id`),
+//! errors by all their fields. Carried rows go to the tables as frames
+//! (slices of the last tables), so they are never turned into rows and back.
+//!
+//! A row is carried when its file is neither deleted nor read again: articles
+//! and errors name their file (`source_path`); a mention belongs to the file
+//! of the article row with its `article_id`. Errors of the corpus walk are
+//! never carried (each run walks the corpus again).
+
+use super::read::read_errors;
+use super::{OutputError, Sink, SummaryBuilder};
+use crate::model::{ArticleRow, ErrorRow, Mention};
+use polars::prelude::*;
+use std::cmp::Ordering;
+use std::path::Path;
+
+/// The tables of the last run, with how far they have been merged.
+pub struct Carry {
+    /// `source_path` of each carried article row: which rows are dropped.
+    source_path: StringChunked,
+    articles: Articles,
+    mentions: Mentions,
+    errors: Errors,
+}
+
+/// The carried `articles` rows and the next one to merge.
+struct Articles {
+    df: DataFrame,
+    csv: Option<CsvLines>,
+    article_id: StringChunked,
+    next: usize,
+}
+
+/// The CSV file of a carried table: its bytes and where each row starts.
+struct CsvLines {
+    bytes: Vec<u8>,
+    /// Start of row `i` (after the header), and the end of the file last.
+    starts: Vec<usize>,
+}
+
+impl CsvLines {
+    /// Reads `dir/name.csv`, which must hold `rows` rows.
+    fn read(dir: &Path, name: &str, rows: usize) -> Result<CsvLines, OutputError> {
+        let path = dir.join(format!("{name}.csv"));
+        let bytes = std::fs::read(&path).map_err(|source| OutputError::Io { path, source })?;
+        // Records end at a newline outside quotes; a doubled quote inside a
+        // quoted field toggles twice.
+        let mut starts = Vec::with_capacity(rows + 2);
+        let mut quoted = false;
+        for at in memchr::memchr2_iter(b'"', b'\n', &bytes) {
+            match bytes.get(at) {
+                Some(b'"') => quoted = !quoted,
+                _ if !quoted => starts.push(at + 1),
+                _ => {}
+            }
+        }
+        if quoted || starts.len() != rows + 1 || starts.last() != Some(&bytes.len()) {
+            return Err(bad(&format!("{name}.csv does not hold the rows of {name}.parquet")));
+        }
+        Ok(CsvLines { bytes, starts })
+    }
+
+    /// The CSV lines of rows `from..to`.
+    fn lines(&self, from: usize, to: usize) -> &[u8] {
+        let (a, b) = (self.starts.get(from).copied().unwrap_or(0), self.starts.get(to).copied().unwrap_or(0));
+        self.bytes.get(a..b).unwrap_or_default()
+    }
+}
+
+/// The carried `mentions` rows and the next one to merge.
+struct Mentions {
+    df: DataFrame,
+    csv: Option<CsvLines>,
+    article_id: StringChunked,
+    start: Int64Chunked,
+    end: Int64Chunked,
+    mention_id: StringChunked,
+    /// Row of the articles each mention belongs to.
+    article_row: Vec<u32>,
+    next: usize,
+}
+
+/// The carried `errors` rows (few: merged as rows) and the next one to merge.
+struct Errors {
+    rows: Vec<ErrorRow>,
+    next: usize,
+}
+
+/// Whether the bytes read of a table file (by file name) are those the last run wrote.
+pub type Verify<'a> = &'a (dyn Fn(&str, &[u8]) -> bool + Sync);
+
+/// The bytes of `dir/file`, if `verify` accepts them.
+fn read_verified(dir: &Path, file: &str, verify: Verify<'_>) -> Result<Vec<u8>, OutputError> {
+    let path = dir.join(file);
+    let bytes = std::fs::read(&path).map_err(|source| OutputError::Io { path, source })?;
+    if !verify(file, &bytes) {
+        return Err(bad(&format!("{file} is not the file the last run wrote")));
+    }
+    Ok(bytes)
+}
+
+/// Whether the rows of a source file (by relative path) are dropped.
+pub type Dropped<'a> = &'a (dyn Fn(&str) -> bool + Sync);
+
+fn bad(what: &str) -> OutputError {
+    OutputError::Carry(what.to_string())
+}
+
+fn parquet(dir: &Path, name: &str, verify: Verify<'_>) -> Result<DataFrame, OutputError> {
+    let bytes = read_verified(dir, &format!("{name}.parquet"), verify)?;
+    let pe = |source| OutputError::Polars { table: name.to_string(), source };
+    let mut df = ParquetReader::new(std::io::Cursor::new(bytes)).finish().map_err(pe)?;
+    df.rechunk_mut();
+    Ok(df)
+}
+
+fn strings(df: &DataFrame, table: &str, name: &str) -> Result<StringChunked, OutputError> {
+    let pe = |source| OutputError::Polars { table: table.to_string(), source };
+    Ok(df.column(name).map_err(pe)?.str().map_err(pe)?.clone())
+}
+
+fn numbers(df: &DataFrame, table: &str, name: &str) -> Result<Int64Chunked, OutputError> {
+    let pe = |source| OutputError::Polars { table: table.to_string(), source };
+    Ok(df.column(name).map_err(pe)?.i64().map_err(pe)?.clone())
+}
+
+impl Carry {
+    /// Reads the `articles`, `mentions` and `errors` tables of `dir` (as
+    /// written by the last run: `verify` checks the bytes of each Parquet
+    /// file read) and checks they are in table order with one article row per
+    /// article id, which the merge relies on. With `csv_as_written` (the CSV
+    /// files are those the last run wrote, untouched) the carried rows' CSV
+    /// lines are copied from them; otherwise they are written anew.
+    pub fn load(dir: &Path, verify: Verify<'_>, csv_as_written: bool) -> Result<Carry, OutputError> {
+        let table = |name: &str| -> Result<(DataFrame, Option<CsvLines>), OutputError> {
+            let df = parquet(dir, name, verify)?;
+            let csv = if csv_as_written { Some(CsvLines::read(dir, name, df.height())?) } else { None };
+            Ok((df, csv))
+        };
+        let (articles, mentions) = std::thread::scope(|s| {
+            let articles = s.spawn(|| table("articles"));
+            let mentions = table("mentions");
+            (articles.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), mentions)
+        });
+        let ((articles, articles_csv), (mentions, mentions_csv)) = (articles?, mentions?);
+        let article_id = strings(&articles, "articles", "article_id")?;
+        let source_path = strings(&articles, "articles", "source_path")?;
+        let mention_article_id = strings(&mentions, "mentions", "article_id")?;
+        if source_path.null_count() > 0 || article_id.null_count() > 0 || mention_article_id.null_count() > 0 {
+            return Err(bad("null id in the last tables"));
+        }
+        // Article ids strictly increasing: each id names one article row.
+        let ids: Vec<&str> = article_id.iter().map(Option::unwrap_or_default).collect();
+        if ids.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(bad("article ids of the last articles table not unique and sorted"));
+        }
+        let mut article_row = Vec::with_capacity(mentions.height());
+        let mut a = 0;
+        let mut last: Option<&str> = None;
+        for id in mention_article_id.iter().map(Option::unwrap_or_default) {
+            if last.is_some_and(|l| id < l) {
+                return Err(bad("last mentions table not sorted"));
+            }
+            last = Some(id);
+            while ids.get(a).is_some_and(|x| *x < id) {
+                a += 1;
+            }
+            if ids.get(a) != Some(&id) {
+                return Err(bad("a mention of the last run without its article row"));
+            }
+            article_row.push(u32::try_from(a).map_err(|_| bad("too many articles"))?);
+        }
+        read_verified(dir, "errors.parquet", verify)?;
+        let errors = match read_errors(dir) {
+            Ok(rows) => rows.into_iter().filter(|e| e.stage != "walk").collect(),
+            Err(e) => return Err(bad(&e.to_string())),
+        };
+        let mentions = Mentions {
+            start: numbers(&mentions, "mentions", "start")?,
+            end: numbers(&mentions, "mentions", "end")?,
+            mention_id: strings(&mentions, "mentions", "mention_id")?,
+            article_id: mention_article_id,
+            df: mentions,
+            csv: mentions_csv,
+            article_row,
+            next: 0,
+        };
+        drop(ids);
+        Ok(Carry { source_path, articles: Articles { df: articles, csv: articles_csv, article_id, next: 0 }, mentions, errors: Errors { rows: errors, next: 0 } })
+    }
+
+    /// Writes fresh rows (each table's in table order) merged with the
+    /// carried rows that sort before `bound` (all that are left when `None`)
+    /// and whose file is not `dropped`; the articles on a thread of their
+    /// own. Mentions are added to `summary` as they are written.
+    pub(super) fn merge(&mut self, sinks: Sinks<'_>, fresh: Batch, bound: Option<&str>, dropped: Dropped<'_>) -> Result<(), OutputError> {
+        let Carry { source_path, articles, mentions, errors } = self;
+        let source_path = &*source_path;
+        let kept = |row: usize| source_path.get(row).is_some_and(|p| !dropped(p));
+        let (articles_sink, mentions_sink, errors_sink, summary) = sinks;
+        let (fresh_articles, fresh_mentions, fresh_errors) = fresh;
+        std::thread::scope(|s| {
+            let a = s.spawn(|| articles.merge(articles_sink, fresh_articles, bound, &kept));
+            let m = mentions.merge(mentions_sink, summary, fresh_mentions, bound, &kept);
+            let e = errors.merge(errors_sink, fresh_errors, bound, dropped);
+            a.join().unwrap_or_else(|p| std::panic::resume_unwind(p)).and(m).and(e)
+        })
+    }
+}
+
+/// The sinks of the articles, mentions and errors tables, and the summary.
+pub(super) type Sinks<'a> = (&'a mut Sink<ArticleRow>, &'a mut Sink<Mention>, &'a mut Sink<ErrorRow>, &'a mut SummaryBuilder);
+
+/// Fresh rows of the three tables.
+pub(super) type Batch = (Vec<ArticleRow>, Vec<Mention>, Vec<ErrorRow>);
+
+impl Articles {
+    fn merge(&mut self, sink: &mut Sink<ArticleRow>, fresh: Vec<ArticleRow>, bound: Option<&str>, kept: &(dyn Fn(usize) -> bool + Sync)) -> Result<(), OutputError> {
+        let end = until(self.next, self.df.height(), bound, |i| self.article_id.get(i));
+        let (df, csv, ids) = (&self.df, &self.csv, &self.article_id);
+        self.next = merge(
+            sink,
+            fresh,
+            (self.next, end),
+            kept,
+            |i, r| ids.get(i).unwrap_or_default().cmp(r.article_id.as_str()),
+            |sink, from, to| sink.push_carried(df.slice(from as i64, to - from), csv.as_ref().map(|c| c.lines(from, to))),
+        )?;
+        Ok(())
+    }
+}
+
+impl Mentions {
+    fn merge(
+        &mut self,
+        sink: &mut Sink<Mention>,
+        summary: &mut SummaryBuilder,
+        fresh: Vec<Mention>,
+        bound: Option<&str>,
+        article_kept: &(dyn Fn(usize) -> bool + Sync),
+    ) -> Result<(), OutputError> {
+        let end = until(self.next, self.df.height(), bound, |i| self.article_id.get(i));
+        for m in &fresh {
+            summary.add(m);
+        }
+        let this = &*self;
+        let key = |i: usize| (this.article_id.get(i).unwrap_or_default(), this.start.get(i), this.end.get(i), this.mention_id.get(i).unwrap_or_default());
+        let mut summary_err = None;
+        let next = merge(
+            sink,
+            fresh,
+            (this.next, end),
+            |i| this.article_row.get(i).is_some_and(|&a| article_kept(a as usize)),
+            |i, m| key(i).cmp(&(m.article_id.as_str(), Some(m.start), Some(m.end), m.mention_id.as_str())),
+            |sink, from, to| {
+                let part = this.df.slice(from as i64, to - from);
+                if let Err(e) = summary.add_frame(&part) {
+                    summary_err.get_or_insert(e);
+                }
+                sink.push_carried(part, this.csv.as_ref().map(|c| c.lines(from, to)))
+            },
+        )?;
+        if let Some(source) = summary_err {
+            return Err(OutputError::Polars { table: "summary".into(), source });
+        }
+        self.next = next;
+        Ok(())
+    }
+}
+
+impl Errors {
+    fn merge(&mut self, sink: &mut Sink<ErrorRow>, mut fresh: Vec<ErrorRow>, bound: Option<&str>, dropped: Dropped<'_>) -> Result<(), OutputError> {
+        let end = until(self.next, self.rows.len(), bound, |i| self.rows.get(i).map(|e| e.source_path.as_str()));
+        let carried = self.rows.get(self.next..end).unwrap_or_default();
+        fresh.extend(carried.iter().filter(|e| !dropped(&e.source_path)).cloned());
+        fresh.sort();
+        self.next = end;
+        sink.push(fresh)
+    }
+}
+
+/// The first row from `from` whose key (`key_of`) is not before `bound`.
+fn until<'a>(from: usize, len: usize, bound: Option<&str>, key_of: impl Fn(usize) -> Option<&'a str>) -> usize {
+    let Some(b) = bound else { return len };
+    let mut i = from;
+    while i < len && key_of(i).is_some_and(|k| k < b) {
+        i += 1;
+    }
+    i
+}
+
+/// Writes the kept carried rows `range` and the `fresh` rows (in table
+/// order) to `sink` in merged order: `cmp(i, r)` orders carried row `i`
+/// against fresh row `r`; runs of kept carried rows go through `carry`.
+/// Returns the end of `range`. A fresh row with the key of a carried row has
+/// no defined place (its file's order is not in the tables): an error.
+fn merge<R>(
+    sink: &mut Sink<R>,
+    fresh: Vec<R>,
+    range: (usize, usize),
+    kept: impl Fn(usize) -> bool,
+    cmp: impl Fn(usize, &R) -> Ordering,
+    mut carry: impl FnMut(&mut Sink<R>, usize, usize) -> Result<(), OutputError>,
+) -> Result<usize, OutputError> {
+    let (from, to) = range;
+    let mut fresh = fresh.into_iter().peekable();
+    let mut run = from;
+    for i in from..to {
+        if !kept(i) {
+            if run < i {
+                carry(sink, run, i)?;
+            }
+            run = i + 1;
+            continue;
+        }
+        // The fresh rows that sort before carried row `i`, in one go.
+        let mut before = Vec::new();
+        while let Some(r) = fresh.peek() {
+            match cmp(i, r) {
+                Ordering::Less => break,
+                Ordering::Equal => return Err(OutputError::Carry(format!("{}: a new row has the key of a carried row", sink.name))),
+                Ordering::Greater => before.extend(fresh.next()),
+            }
+        }
+        if !before.is_empty() {
+            if run < i {
+                carry(sink, run, i)?;
+                run = i;
+            }
+            sink.push(before)?;
+        }
+    }
+    if run < to {
+        carry(sink, run, to)?;
+    }
+    sink.push(fresh)?;
+    Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_are_found_past_quoted_newlines_and_doubled_quotes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let text = "id,evidence\n1,\"dua\nbaris\"\n2,\"kata \"\"juara\"\", lalu\"\n3,biasa\n";
+        std::fs::write(dir.path().join("t.csv"), text).expect("write");
+        let csv = CsvLines::read(dir.path(), "t", 3).expect("three rows");
+        assert_eq!(csv.lines(0, 1), b"1,\"dua\nbaris\"\n");
+        assert_eq!(csv.lines(1, 2), b"2,\"kata \"\"juara\"\", lalu\"\n");
+        assert_eq!(csv.lines(1, 3), b"2,\"kata \"\"juara\"\", lalu\"\n3,biasa\n");
+        // Another row count than the Parquet table's, or an open quote: refused.
+        assert!(CsvLines::read(dir.path(), "t", 4).is_err());
+        std::fs::write(dir.path().join("u.csv"), "id,evidence\n1,\"open\n").expect("write");
+        assert!(CsvLines::read(dir.path(), "u", 1).is_err());
+    }
+}
