@@ -66,6 +66,7 @@ for i in $(seq "$REPEAT"); do
   echo "round $i: full run, then re-run after adding $NEW articles:" >&2
   FULLS+=("$(timed "$WORK/out-inc")")
   cp -r "$WORK/extra" "$WORK/corpus/new"
+  sleep 4 # as if added a moment ago: not "racy" for the runs after (see RACY_WINDOW_NS)
   ADDS+=("$(timed "$WORK/out-inc")")
 done
 FULL=$(printf '%s\n' "${FULLS[@]}" | median)

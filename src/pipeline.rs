@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::io::IsTerminal;
 use crate::state::{self, Entry, StateError, Totals};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -170,6 +170,7 @@ fn extract_outcome(rules: &Rules, outcome: FileOutcome) -> FileResult {
 pub fn owned_names() -> Vec<String> {
     let mut names: Vec<String> = output::TABLE_FILES.iter().map(|t| t.to_string()).collect();
     names.extend(output::TABLE_FILES.iter().map(|t| format!(".{t}.tmp")));
+    names.extend(output::TABLE_FILES.iter().map(|t| format!(".{t}.old")));
     names.push(state::STATE_DIR.to_string());
     names.push(crate::shard::SHARD_MARKER.to_string());
     names
@@ -344,6 +345,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     let _lock = state::lock(&opts.out)?;
     for t in output::TABLE_FILES {
         let _ = std::fs::remove_file(opts.out.join(format!(".{t}.tmp")));
+        let _ = std::fs::remove_file(opts.out.join(format!(".{t}.old")));
     }
     let pool = Arc::new(
         rayon::ThreadPoolBuilder::new()
@@ -581,7 +583,9 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     bar.finish_and_clear();
     tracing::debug!("files processed at {:.3}s", started.elapsed().as_secs_f64());
 
-    let counts = match tables.finish() {
+    // The bulk of the manifest is made while the tables are finished.
+    let entries_json = std::thread::spawn(move || state::entries_json(&entries));
+    let finished = match tables.finish() {
         // A fresh row with the key of a carried one (ids made equal by
         // unusual file names): its place is known only to a full run.
         Err(OutputError::Carry(why)) if reuse => {
@@ -591,9 +595,18 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             again.full_reason = Some("a new article has the id of an unchanged one".into());
             return Ok(again);
         }
-        counts => counts?,
+        finished => finished?,
     };
-    state::sync_dir(&opts.out);
+    let counts = finished.counts;
+    // The renames of the tables are made durable, and the tables they
+    // replaced removed, while the manifest is written.
+    let out_synced = {
+        let out = opts.out.clone();
+        std::thread::spawn(move || {
+            state::sync_dir(&out);
+            finished.remove_replaced();
+        })
+    };
     tracing::debug!("tables written at {:.3}s", started.elapsed().as_secs_f64());
 
     let totals = Totals { articles: counts.articles, mentions: counts.mentions, errors: counts.errors };
@@ -605,10 +618,11 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         carried: state::content_stamps(&opts.out, state::CARRIED_TABLES).unwrap_or_default(),
         walk_errors: discovery.errors,
         totals,
-        entries,
         ..Default::default()
     };
-    state::write_manifest(&opts.out, manifest)?;
+    let entries_json = entries_json.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    state::write_manifest_with(&opts.out, manifest, &entries_json)?;
+    let _ = out_synced.join();
     tracing::debug!("state written at {:.3}s", started.elapsed().as_secs_f64());
     Ok(RunSummary {
         articles: totals.articles,
@@ -681,27 +695,71 @@ impl Pending {
 /// table order while the next chunk of files is processed.
 struct TablesThread {
     /// `None` ends the tables; a channel closed without it (an early return
-    /// or a panic) leaves them unfinished, never renamed into place.
-    tx: Option<std::sync::mpsc::SyncSender<Option<TablesMsg>>>,
-    handle: Option<std::thread::JoinHandle<Result<output::TableCounts, OutputError>>>,
+    /// or a panic) leaves them unfinished, never renamed into place. The
+    /// flag tells a batch that holds rows.
+    tx: Option<std::sync::mpsc::Sender<Option<(TablesMsg, bool)>>>,
+    in_flight: Arc<InFlight>,
+    handle: Option<std::thread::JoinHandle<Result<output::Finished, OutputError>>>,
+}
+
+/// Batches holding rows that are queued or being written at most: memory
+/// stays that of a few chunks. Batches without rows (files whose rows are
+/// carried over) are not counted, so the files after them (new ones to
+/// extract) are reached while the carried rows are still being written.
+const BATCHES_IN_FLIGHT: usize = 2;
+
+/// Count of queued batches holding rows, and whether the writer has stopped.
+#[derive(Default)]
+struct InFlight {
+    state: std::sync::Mutex<(usize, bool)>,
+    changed: std::sync::Condvar,
+}
+
+impl InFlight {
+    fn update(&self, f: impl FnOnce(&mut (usize, bool))) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut s);
+        self.changed.notify_all();
+    }
+
+    /// Waits for room for one more batch with rows and counts it.
+    fn enter(&self) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while s.0 >= BATCHES_IN_FLIGHT && !s.1 {
+            s = self.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        s.0 += 1;
+    }
+}
+
+/// Marks the writer stopped when its thread ends, however it ends.
+struct Stopped(Arc<InFlight>);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        self.0.update(|s| s.1 = true);
+    }
 }
 
 impl TablesThread {
     fn start(out: &Path, carry: Option<output::carry::Carry>) -> Result<TablesThread, PipelineError> {
-        let mut writer = output::TablesWriter::create(out)?;
-        if let Some(c) = carry {
-            writer = writer.with_carry(c);
-        }
-        // Two batches in flight at most: memory stays that of a few chunks.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Option<TablesMsg>>(1);
+        let mut writer = match carry {
+            Some(c) => output::TablesWriter::with_carry(out, c)?,
+            None => output::TablesWriter::create(out)?,
+        };
+        let (tx, rx) = std::sync::mpsc::channel::<Option<(TablesMsg, bool)>>();
+        let in_flight = Arc::new(InFlight::default());
+        let stopped = Stopped(in_flight.clone());
         let handle = std::thread::Builder::new()
             .name("anugerah-tables".into())
             .spawn(move || {
-                let mut dropped: HashSet<String> = HashSet::new();
+                let stopped = stopped;
                 for msg in rx {
-                    let Some(((articles, mentions, errors), bound, gone)) = msg else { return writer.finish() };
-                    dropped.extend(gone);
-                    writer.push_batch(articles, mentions, errors, bound.as_deref(), &|p| dropped.contains(p))?;
+                    let Some((((articles, mentions, errors), bound, gone), rows)) = msg else { return writer.finish() };
+                    writer.push_batch(articles, mentions, errors, bound.as_deref(), gone)?;
+                    if rows {
+                        stopped.0.update(|s| s.0 = s.0.saturating_sub(1));
+                    }
                 }
                 Err(OutputError::Io {
                     path: PathBuf::new(),
@@ -709,22 +767,27 @@ impl TablesThread {
                 })
             })
             .map_err(|e| PipelineError::Unwritable { path: out.to_path_buf(), source: e })?;
-        Ok(TablesThread { tx: Some(tx), handle: Some(handle) })
+        Ok(TablesThread { tx: Some(tx), in_flight, handle: Some(handle) })
     }
 
     /// Queues rows released with `bound`, and the files whose carried rows
-    /// are dropped from now on (waits while the writer is two batches behind).
+    /// are dropped from now on (waits while [`BATCHES_IN_FLIGHT`] batches
+    /// with rows are queued).
     fn send(&mut self, batch: Batch, bound: Option<String>, dropped: Vec<String>) {
         if let Some(tx) = &self.tx {
+            let rows = !(batch.0.is_empty() && batch.1.is_empty() && batch.2.is_empty());
+            if rows {
+                self.in_flight.enter();
+            }
             // A closed channel means the writer failed: finish() reports it.
-            if tx.send(Some((batch, bound, dropped))).is_err() {
+            if tx.send(Some(((batch, bound, dropped), rows))).is_err() {
                 self.tx = None;
             }
         }
     }
 
     /// Waits for the writer; the files are complete and renamed into place.
-    fn finish(mut self) -> Result<output::TableCounts, OutputError> {
+    fn finish(mut self) -> Result<output::Finished, OutputError> {
         if let Some(tx) = self.tx.take() {
             let _ = tx.send(None);
         }

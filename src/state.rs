@@ -344,10 +344,31 @@ pub fn sync_dir(dir: &Path) {
 
 /// Writes the manifest (last, after the tables).
 pub fn write_manifest(out: &Path, mut m: Manifest) -> Result<(), StateError> {
+    let entries = entries_json(&std::mem::take(&mut m.entries));
+    write_manifest_with(out, m, &entries)
+}
+
+/// The `entries` of a manifest as JSON, for [`write_manifest_with`] (the bulk
+/// of the manifest: it can be made while the tables are being finished).
+pub fn entries_json(entries: &[Entry]) -> Vec<u8> {
+    serde_json::to_vec(entries).expect("entries serialize")
+}
+
+/// Writes the manifest `m` whose entries are `entries` (of [`entries_json`];
+/// those of `m` are ignored).
+pub fn write_manifest_with(out: &Path, mut m: Manifest, entries: &[u8]) -> Result<(), StateError> {
     let dir = state_dir(out);
     m.format = STATE_FORMAT;
-    let manifest = serde_json::to_vec(&m).expect("manifest serializes");
-    write_atomic(&dir.join(MANIFEST), &[&manifest])
+    m.entries = Vec::new();
+    let mut manifest = serde_json::to_vec(&m).expect("manifest serializes");
+    // `entries` is the last field: the text ends with `"entries":[]}`.
+    const EMPTY: &[u8] = b"\"entries\":[]}";
+    let head = manifest.len().checked_sub(EMPTY.len()).filter(|&at| manifest.get(at..) == Some(EMPTY));
+    let Some(head) = head else {
+        return Err(StateError::Io { path: dir.join(MANIFEST), source: std::io::Error::other("manifest layout") });
+    };
+    manifest.truncate(head + EMPTY.len() - 3);
+    write_atomic(&dir.join(MANIFEST), &[&manifest, entries, b"}"])
 }
 
 /// Removes leftover temporary files, and the results files earlier versions kept.

@@ -38,39 +38,62 @@ struct Articles {
     next: usize,
 }
 
-/// The CSV file of a carried table: its bytes and where each row starts.
-struct CsvLines {
-    bytes: Vec<u8>,
+/// The CSV file of a carried table, open, and where each row starts: the
+/// carried rows' lines are copied from it (in the kernel, file to file).
+pub(super) struct CsvLines {
+    file: std::fs::File,
     /// Start of row `i` (after the header), and the end of the file last.
-    starts: Vec<usize>,
+    starts: Vec<u64>,
 }
 
 impl CsvLines {
-    /// Reads `dir/name.csv`, which must hold `rows` rows.
+    /// Opens and scans `dir/name.csv`, which must hold `rows` rows.
     fn read(dir: &Path, name: &str, rows: usize) -> Result<CsvLines, OutputError> {
+        use std::io::Read;
         let path = dir.join(format!("{name}.csv"));
-        let bytes = std::fs::read(&path).map_err(|source| OutputError::Io { path, source })?;
+        let err = |source| OutputError::Io { path: path.clone(), source };
+        let mut file = std::fs::File::open(&path).map_err(err)?;
         // Records end at a newline outside quotes; a doubled quote inside a
         // quoted field toggles twice.
         let mut starts = Vec::with_capacity(rows + 2);
         let mut quoted = false;
-        for at in memchr::memchr2_iter(b'"', b'\n', &bytes) {
-            match bytes.get(at) {
-                Some(b'"') => quoted = !quoted,
-                _ if !quoted => starts.push(at + 1),
-                _ => {}
+        let mut buf = vec![0u8; 1 << 20];
+        let mut offset = 0u64;
+        loop {
+            let n = file.read(&mut buf).map_err(err)?;
+            let Some(piece) = buf.get(..n).filter(|p| !p.is_empty()) else { break };
+            for at in memchr::memchr2_iter(b'"', b'\n', piece) {
+                match piece.get(at) {
+                    Some(b'"') => quoted = !quoted,
+                    _ if !quoted => starts.push(offset + at as u64 + 1),
+                    _ => {}
+                }
             }
+            offset += n as u64;
         }
-        if quoted || starts.len() != rows + 1 || starts.last() != Some(&bytes.len()) {
+        if quoted || starts.len() != rows + 1 || starts.last() != Some(&offset) {
             return Err(bad(&format!("{name}.csv does not hold the rows of {name}.parquet")));
         }
-        Ok(CsvLines { bytes, starts })
+        Ok(CsvLines { file, starts })
     }
 
-    /// The CSV lines of rows `from..to`.
-    fn lines(&self, from: usize, to: usize) -> &[u8] {
+    /// Where the CSV lines of rows `from..to` are: offset and length.
+    fn span(&self, from: usize, to: usize) -> (u64, u64) {
         let (a, b) = (self.starts.get(from).copied().unwrap_or(0), self.starts.get(to).copied().unwrap_or(0));
-        self.bytes.get(a..b).unwrap_or_default()
+        (a, b.saturating_sub(a))
+    }
+
+    /// Appends the CSV lines of rows `from..to` to `dest`.
+    pub(super) fn copy_lines(&self, from: usize, to: usize, dest: &mut std::fs::File) -> std::io::Result<()> {
+        use std::io::{Read, Seek};
+        let (at, len) = self.span(from, to);
+        let mut source = &self.file;
+        source.seek(std::io::SeekFrom::Start(at))?;
+        let copied = std::io::copy(&mut source.take(len), dest)?;
+        if copied != len {
+            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "carried CSV shorter than scanned"));
+        }
+        Ok(())
     }
 }
 
@@ -107,7 +130,7 @@ fn read_verified(dir: &Path, file: &str, verify: Verify<'_>) -> Result<Vec<u8>, 
 }
 
 /// Whether the rows of a source file (by relative path) are dropped.
-pub type Dropped<'a> = &'a (dyn Fn(&str) -> bool + Sync);
+pub type Dropped<'a> = &'a dyn Fn(&str) -> bool;
 
 fn bad(what: &str) -> OutputError {
     OutputError::Carry(what.to_string())
@@ -196,33 +219,61 @@ impl Carry {
         Ok(Carry { source_path, articles: Articles { df: articles, csv: articles_csv, article_id, next: 0 }, mentions, errors: Errors { rows: errors, next: 0 } })
     }
 
-    /// Writes fresh rows (each table's in table order) merged with the
-    /// carried rows that sort before `bound` (all that are left when `None`)
-    /// and whose file is not `dropped`; the articles on a thread of their
-    /// own. Mentions are added to `summary` as they are written.
-    pub(super) fn merge(&mut self, sinks: Sinks<'_>, fresh: Batch, bound: Option<&str>, dropped: Dropped<'_>) -> Result<(), OutputError> {
+    /// The part the `articles` table needs and the part the `mentions` and
+    /// `errors` tables need, to be merged on threads of their own.
+    pub(super) fn split(self) -> (ArticlesPart, MentionsPart) {
         let Carry { source_path, articles, mentions, errors } = self;
-        let source_path = &*source_path;
-        let kept = |row: usize| source_path.get(row).is_some_and(|p| !dropped(p));
-        let (articles_sink, mentions_sink, errors_sink, summary) = sinks;
-        let (fresh_articles, fresh_mentions, fresh_errors) = fresh;
-        std::thread::scope(|s| {
-            let a = s.spawn(|| articles.merge(articles_sink, fresh_articles, bound, &kept));
-            let m = mentions.merge(mentions_sink, summary, fresh_mentions, bound, &kept);
-            let e = errors.merge(errors_sink, fresh_errors, bound, dropped);
-            a.join().unwrap_or_else(|p| std::panic::resume_unwind(p)).and(m).and(e)
-        })
+        (ArticlesPart { source_path: source_path.clone(), articles }, MentionsPart { source_path, mentions, errors })
     }
 }
 
-/// The sinks of the articles, mentions and errors tables, and the summary.
-pub(super) type Sinks<'a> = (&'a mut Sink<ArticleRow>, &'a mut Sink<Mention>, &'a mut Sink<ErrorRow>, &'a mut SummaryBuilder);
+/// The carried rows of the `articles` table.
+pub(super) struct ArticlesPart {
+    source_path: StringChunked,
+    articles: Articles,
+}
 
-/// Fresh rows of the three tables.
-pub(super) type Batch = (Vec<ArticleRow>, Vec<Mention>, Vec<ErrorRow>);
+/// The carried rows of the `mentions` and `errors` tables.
+pub(super) struct MentionsPart {
+    /// Of the carried articles: which mentions are dropped.
+    source_path: StringChunked,
+    mentions: Mentions,
+    errors: Errors,
+}
+
+/// Whether carried article row `row` stays: its file is not `dropped`.
+fn article_kept(source_path: &StringChunked, row: usize, dropped: Dropped<'_>) -> bool {
+    source_path.get(row).is_some_and(|p| !dropped(p))
+}
+
+impl ArticlesPart {
+    /// Writes the fresh `articles` rows (in table order) merged with the
+    /// carried ones that sort before `bound` (all that are left when
+    /// `None`) and whose file is not `dropped`.
+    pub(super) fn merge(&mut self, sink: &mut Sink<ArticleRow>, fresh: Vec<ArticleRow>, bound: Option<&str>, dropped: Dropped<'_>) -> Result<(), OutputError> {
+        let source_path = &self.source_path;
+        self.articles.merge(sink, fresh, bound, &|row| article_kept(source_path, row, dropped))
+    }
+}
+
+impl MentionsPart {
+    /// As [`ArticlesPart::merge`] for the mentions (added to `summary` as
+    /// they are written) and the errors.
+    pub(super) fn merge(
+        &mut self,
+        (mentions_sink, errors_sink, summary): (&mut Sink<Mention>, &mut Sink<ErrorRow>, &mut SummaryBuilder),
+        (fresh_mentions, fresh_errors): (Vec<Mention>, Vec<ErrorRow>),
+        bound: Option<&str>,
+        dropped: Dropped<'_>,
+    ) -> Result<(), OutputError> {
+        let source_path = &self.source_path;
+        self.mentions.merge(mentions_sink, summary, fresh_mentions, bound, &|row| article_kept(source_path, row, dropped))?;
+        self.errors.merge(errors_sink, fresh_errors, bound, dropped)
+    }
+}
 
 impl Articles {
-    fn merge(&mut self, sink: &mut Sink<ArticleRow>, fresh: Vec<ArticleRow>, bound: Option<&str>, kept: &(dyn Fn(usize) -> bool + Sync)) -> Result<(), OutputError> {
+    fn merge(&mut self, sink: &mut Sink<ArticleRow>, fresh: Vec<ArticleRow>, bound: Option<&str>, kept: &dyn Fn(usize) -> bool) -> Result<(), OutputError> {
         let end = until(self.next, self.df.height(), bound, |i| self.article_id.get(i));
         let (df, csv, ids) = (&self.df, &self.csv, &self.article_id);
         self.next = merge(
@@ -231,7 +282,7 @@ impl Articles {
             (self.next, end),
             kept,
             |i, r| ids.get(i).unwrap_or_default().cmp(r.article_id.as_str()),
-            |sink, from, to| sink.push_carried(df.slice(from as i64, to - from), csv.as_ref().map(|c| c.lines(from, to))),
+            |sink, from, to| sink.push_carried(df.slice(from as i64, to - from), csv.as_ref().map(|c| (c, from, to))),
         )?;
         Ok(())
     }
@@ -244,7 +295,7 @@ impl Mentions {
         summary: &mut SummaryBuilder,
         fresh: Vec<Mention>,
         bound: Option<&str>,
-        article_kept: &(dyn Fn(usize) -> bool + Sync),
+        article_kept: &dyn Fn(usize) -> bool,
     ) -> Result<(), OutputError> {
         let end = until(self.next, self.df.height(), bound, |i| self.article_id.get(i));
         for m in &fresh {
@@ -264,7 +315,7 @@ impl Mentions {
                 if let Err(e) = summary.add_frame(&part) {
                     summary_err.get_or_insert(e);
                 }
-                sink.push_carried(part, this.csv.as_ref().map(|c| c.lines(from, to)))
+                sink.push_carried(part, this.csv.as_ref().map(|c| (c, from, to)))
             },
         )?;
         if let Some(source) = summary_err {
@@ -354,9 +405,15 @@ mod tests {
         let text = "id,evidence\n1,\"dua\nbaris\"\n2,\"kata \"\"juara\"\", lalu\"\n3,biasa\n";
         std::fs::write(dir.path().join("t.csv"), text).expect("write");
         let csv = CsvLines::read(dir.path(), "t", 3).expect("three rows");
-        assert_eq!(csv.lines(0, 1), b"1,\"dua\nbaris\"\n");
-        assert_eq!(csv.lines(1, 2), b"2,\"kata \"\"juara\"\", lalu\"\n");
-        assert_eq!(csv.lines(1, 3), b"2,\"kata \"\"juara\"\", lalu\"\n3,biasa\n");
+        let lines = |from, to| {
+            let out = dir.path().join("out.csv");
+            let mut dest = std::fs::File::create(&out).expect("create");
+            csv.copy_lines(from, to, &mut dest).expect("copy");
+            std::fs::read(&out).expect("read back")
+        };
+        assert_eq!(lines(0, 1), b"1,\"dua\nbaris\"\n");
+        assert_eq!(lines(1, 2), b"2,\"kata \"\"juara\"\", lalu\"\n");
+        assert_eq!(lines(1, 3), b"2,\"kata \"\"juara\"\", lalu\"\n3,biasa\n");
         // Another row count than the Parquet table's, or an open quote: refused.
         assert!(CsvLines::read(dir.path(), "t", 4).is_err());
         std::fs::write(dir.path().join("u.csv"), "id,evidence\n1,\"open\n").expect("write");

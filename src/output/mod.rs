@@ -10,6 +10,7 @@
 
 use crate::model::{ArticleRow, ErrorRow, Mention};
 use polars::prelude::*;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -142,6 +143,67 @@ pub const ROW_GROUP_ROWS: usize = 8_192;
 type ParquetBatched = polars::io::parquet::write::BatchedWriter<std::fs::File>;
 type CsvBatched = polars::io::csv::write::BatchedWriter<std::fs::File>;
 
+/// What the Parquet thread of a table is sent.
+enum RowGroup {
+    /// A frame of one chunk: one row group.
+    Rows(DataFrame),
+    /// The footer, then the end.
+    Finish,
+}
+
+/// The Parquet file of a table, encoded and written by a thread of its own
+/// (row groups in the order sent), while the rows of the next row group are
+/// gathered and their CSV lines written.
+struct ParquetLane {
+    tx: Option<std::sync::mpsc::SyncSender<RowGroup>>,
+    handle: Option<std::thread::JoinHandle<Result<(), PolarsError>>>,
+}
+
+impl ParquetLane {
+    fn start(name: &str, mut writer: ParquetBatched) -> std::io::Result<ParquetLane> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RowGroup>(1);
+        let handle = std::thread::Builder::new().name(format!("anugerah-{name}")).spawn(move || {
+            for msg in rx {
+                match msg {
+                    RowGroup::Rows(df) => writer.write_batch(&df)?,
+                    RowGroup::Finish => {
+                        writer.finish()?;
+                        return Ok(());
+                    }
+                }
+            }
+            Err(PolarsError::ComputeError("table abandoned before its end".into()))
+        })?;
+        Ok(ParquetLane { tx: Some(tx), handle: Some(handle) })
+    }
+
+    fn send(&mut self, msg: RowGroup) {
+        // A closed channel means the thread failed: finish() reports it.
+        if self.tx.as_ref().is_some_and(|tx| tx.send(msg).is_err()) {
+            self.tx = None;
+        }
+    }
+
+    /// Waits for every row group and the footer to be written.
+    fn finish(&mut self) -> Result<(), PolarsError> {
+        self.send(RowGroup::Finish);
+        self.tx = None;
+        match self.handle.take() {
+            Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            None => Err(PolarsError::ComputeError("table already finished".into())),
+        }
+    }
+}
+
+impl Drop for ParquetLane {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 /// One table being written: rows buffered up to [`ROW_GROUP_ROWS`], then
 /// turned into a frame and appended to the Parquet and CSV temporary files.
 struct Sink<R> {
@@ -157,7 +219,7 @@ struct Sink<R> {
     /// once rows carried over with their CSV text (see [`carry`]) may come.
     csv_ahead: bool,
     rows: usize,
-    parquet: ParquetBatched,
+    parquet: ParquetLane,
     csv: CsvBatched,
     tmp_parquet: PathBuf,
     tmp_csv: PathBuf,
@@ -185,6 +247,7 @@ impl<R> Sink<R> {
             .with_key_value_metadata(Some(kv))
             .batched(&schema)
             .map_err(pe)?;
+        let parquet = ParquetLane::start(name, parquet).map_err(io(&tmp_parquet))?;
         let f = std::fs::File::create(&tmp_csv).map_err(io(&tmp_csv))?;
         let sync_csv = f.try_clone().map_err(io(&tmp_csv))?;
         let csv = CsvWriter::new(f).include_header(true).batched(&schema).map_err(pe)?;
@@ -197,12 +260,12 @@ impl<R> Sink<R> {
 
     /// Writes `df` (one chunk, at most one row group) as one batch (a
     /// Parquet row group, and its CSV lines unless written ahead).
-    fn write_frame(&mut self, df: &DataFrame) -> Result<(), OutputError> {
-        self.parquet.write_batch(df).map_err(self.pe())?;
+    fn write_frame(&mut self, df: DataFrame) -> Result<(), OutputError> {
         if !self.csv_ahead {
-            self.csv.write_batch(df).map_err(self.pe())?;
+            self.csv.write_batch(&df).map_err(self.pe())?;
         }
         self.rows += df.height();
+        self.parquet.send(RowGroup::Rows(df));
         Ok(())
     }
 
@@ -255,15 +318,14 @@ impl<R> Sink<R> {
     }
 
     /// Appends rows carried over from the last run's table: `df`, a frame
-    /// of this table, and `csv`, the same rows as the CSV lines that table
-    /// had (when known); in table order after those pushed before.
-    fn push_carried(&mut self, df: DataFrame, csv: Option<&[u8]>) -> Result<(), OutputError> {
-        use std::io::Write;
+    /// of this table, and `csv`, rows `from..to` of the last CSV file, the
+    /// same rows as CSV lines (when known); in table order after those pushed before.
+    fn push_carried(&mut self, df: DataFrame, csv: Option<(&carry::CsvLines, usize, usize)>) -> Result<(), OutputError> {
         self.write_csv_ahead()?;
         match csv {
-            Some(lines) => {
+            Some((lines, from, to)) => {
                 let [_, file] = &mut self.sync;
-                file.write_all(lines).map_err(io(&self.tmp_csv))?;
+                lines.copy_lines(from, to, file).map_err(io(&self.tmp_csv))?;
             }
             None => self.csv.write_batch(&df).map_err(self.pe())?,
         }
@@ -292,7 +354,7 @@ impl<R> Sink<R> {
         let rows = std::mem::take(&mut self.buf);
         if self.carried.is_empty() {
             let df = (self.frame)(&rows).map_err(self.pe())?;
-            return self.write_frame(&df);
+            return self.write_frame(df);
         }
         let mut parts = std::mem::take(&mut self.carried).into_iter();
         let mut all = parts.next().unwrap_or_default();
@@ -306,7 +368,7 @@ impl<R> Sink<R> {
         let take = all.height().min(ROW_GROUP_ROWS);
         let mut group = all.slice(0, take);
         group.rechunk_mut();
-        self.write_frame(&group)?;
+        self.write_frame(group)?;
         let rest = all.slice(take as i64, all.height() - take);
         self.carried_rows = rest.height();
         if rest.height() > 0 {
@@ -329,8 +391,8 @@ impl<R> Sink<R> {
         while !self.buf.is_empty() || self.carried_rows > 0 {
             self.write_waiting()?;
         }
-        self.parquet.finish().map_err(self.pe())?;
         self.csv.finish().map_err(self.pe())?;
+        self.parquet.finish().map_err(self.pe())?;
         let Sink { name, tmp_parquet, tmp_csv, sync: [p, c], .. } = self;
         p.sync_all().map_err(io(&tmp_parquet))?;
         c.sync_all().map_err(io(&tmp_csv))?;
@@ -354,48 +416,135 @@ pub struct TableCounts {
 /// be pushed in table order (see `pipeline::sort_tables`); the `summary`
 /// table is aggregated from the mentions as they arrive and written by
 /// [`TablesWriter::finish`], which renames all eight files into place.
+/// The `articles` table is written on a thread of its own ([`ArticlesLane`]),
+/// so that the two large tables are written side by side.
 pub struct TablesWriter {
     dir: PathBuf,
     mentions: Sink<Mention>,
-    articles: Sink<ArticleRow>,
+    articles: ArticlesLane,
     errors: Sink<ErrorRow>,
     summary: SummaryBuilder,
-    carry: Option<carry::Carry>,
+    carry: Option<carry::MentionsPart>,
+    /// Files whose carried rows are dropped.
+    dropped: HashSet<String>,
+}
+
+/// What the articles thread is sent: rows (with the bound they were
+/// released with and the files whose carried rows are dropped from now on),
+/// or the end of the table.
+enum ArticlesMsg {
+    Rows(Vec<ArticleRow>, Option<String>, Vec<String>),
+    Finish,
+}
+
+/// The `articles` table, written by a thread of its own; a channel of two
+/// batches keeps it in step with the rest.
+struct ArticlesLane {
+    tx: Option<std::sync::mpsc::SyncSender<ArticlesMsg>>,
+    handle: Option<std::thread::JoinHandle<Result<(usize, [(PathBuf, PathBuf); 2]), OutputError>>>,
+}
+
+impl ArticlesLane {
+    fn start(dir: &Path, mut carry: Option<carry::ArticlesPart>) -> Result<ArticlesLane, OutputError> {
+        let mut sink = Sink::create(dir, "articles", articles_frame)?;
+        let out = dir.to_path_buf();
+        let (tx, rx) = std::sync::mpsc::sync_channel::<ArticlesMsg>(2);
+        let handle = std::thread::Builder::new()
+            .name("anugerah-articles".into())
+            .spawn(move || {
+                let mut dropped: HashSet<String> = HashSet::new();
+                for msg in rx {
+                    match msg {
+                        ArticlesMsg::Rows(rows, bound, gone) => {
+                            dropped.extend(gone);
+                            match carry.as_mut() {
+                                Some(c) => c.merge(&mut sink, rows, bound.as_deref(), &|p| dropped.contains(p))?,
+                                None => sink.push(rows)?,
+                            }
+                        }
+                        ArticlesMsg::Finish => {
+                            let rows = sink.waiting_or_written();
+                            return Ok((rows, sink.finish(&out)?));
+                        }
+                    }
+                }
+                Err(OutputError::Io { path: out, source: std::io::Error::other("articles table abandoned before its end") })
+            })
+            .map_err(|e| OutputError::Io { path: dir.to_path_buf(), source: e })?;
+        Ok(ArticlesLane { tx: Some(tx), handle: Some(handle) })
+    }
+
+    fn send(&mut self, msg: ArticlesMsg) {
+        // A closed channel means the thread failed: finish() reports it.
+        if self.tx.as_ref().is_some_and(|tx| tx.send(msg).is_err()) {
+            self.tx = None;
+        }
+    }
+
+    /// Writes the last row group, footer and fsyncs; the row count and the
+    /// (temporary, final) paths of the two files.
+    fn finish(mut self) -> Result<(usize, [(PathBuf, PathBuf); 2]), OutputError> {
+        self.send(ArticlesMsg::Finish);
+        self.tx = None;
+        match self.handle.take() {
+            Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            None => Err(OutputError::Io { path: PathBuf::new(), source: std::io::Error::other("articles table already finished") }),
+        }
+    }
+}
+
+impl Drop for ArticlesLane {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 impl TablesWriter {
     /// Starts the temporary files of all tables in `dir`.
     pub fn create(dir: &Path) -> Result<TablesWriter, OutputError> {
+        TablesWriter::start(dir, None)
+    }
+
+    /// As [`TablesWriter::create`], merging the rows of `carry` (the last
+    /// run's tables) into the tables: see [`TablesWriter::push_batch`].
+    pub fn with_carry(dir: &Path, carry: carry::Carry) -> Result<TablesWriter, OutputError> {
+        TablesWriter::start(dir, Some(carry))
+    }
+
+    fn start(dir: &Path, carry: Option<carry::Carry>) -> Result<TablesWriter, OutputError> {
+        let (articles_carry, carry) = match carry.map(carry::Carry::split) {
+            Some((a, m)) => (Some(a), Some(m)),
+            None => (None, None),
+        };
         Ok(TablesWriter {
             dir: dir.to_path_buf(),
             mentions: Sink::create(dir, "mentions", mentions_frame)?,
-            articles: Sink::create(dir, "articles", articles_frame)?,
+            articles: ArticlesLane::start(dir, articles_carry)?,
             errors: Sink::create(dir, "errors", errors_frame)?,
             summary: SummaryBuilder::default(),
-            carry: None,
+            carry,
+            dropped: HashSet::new(),
         })
-    }
-
-    /// Merges the rows of `carry` (the last run's tables) into the tables:
-    /// see [`TablesWriter::push_batch`].
-    pub fn with_carry(mut self, carry: carry::Carry) -> TablesWriter {
-        self.carry = Some(carry);
-        self
     }
 
     /// Appends fresh rows, each table's in table order, that sort before
     /// `bound` (by `article_id`, errors by `source_path`; all rows when
     /// `None`), with no row still to come sorting before them. With a
-    /// [`carry::Carry`], its rows that sort before `bound` and whose file is
-    /// not `dropped` are merged in.
-    pub fn push_batch(&mut self, articles: Vec<ArticleRow>, mentions: Vec<Mention>, errors: Vec<ErrorRow>, bound: Option<&str>, dropped: carry::Dropped<'_>) -> Result<(), OutputError> {
+    /// carry (see [`TablesWriter::with_carry`]), its rows that sort before
+    /// `bound` are merged in, except those of the files in `gone` or in the
+    /// `gone` of earlier batches (deleted, or read again).
+    pub fn push_batch(&mut self, articles: Vec<ArticleRow>, mentions: Vec<Mention>, errors: Vec<ErrorRow>, bound: Option<&str>, gone: Vec<String>) -> Result<(), OutputError> {
+        self.articles.send(ArticlesMsg::Rows(articles, bound.map(str::to_string), gone.clone()));
         let Some(carry) = self.carry.as_mut() else {
-            self.articles.push(articles)?;
             self.push_mentions(mentions)?;
             return self.errors.push(errors);
         };
-        let sinks = (&mut self.articles, &mut self.mentions, &mut self.errors, &mut self.summary);
-        carry.merge(sinks, (articles, mentions, errors), bound, dropped)
+        self.dropped.extend(gone);
+        let dropped = &self.dropped;
+        carry.merge((&mut self.mentions, &mut self.errors, &mut self.summary), (mentions, errors), bound, &|p| dropped.contains(p))
     }
 
     /// Appends mentions, in table order (after those pushed before).
@@ -408,7 +557,8 @@ impl TablesWriter {
 
     /// Appends articles rows, in table order.
     pub fn push_articles(&mut self, rows: Vec<ArticleRow>) -> Result<(), OutputError> {
-        self.articles.push(rows)
+        self.articles.send(ArticlesMsg::Rows(rows, None, Vec::new()));
+        Ok(())
     }
 
     /// Appends errors rows, in table order.
@@ -416,44 +566,65 @@ impl TablesWriter {
         self.errors.push(rows)
     }
 
-    /// Rows pushed so far.
-    pub fn counts(&self) -> TableCounts {
-        TableCounts {
-            mentions: self.mentions.waiting_or_written(),
-            articles: self.articles.waiting_or_written(),
-            errors: self.errors.waiting_or_written(),
-        }
-    }
-
     /// Writes the last row groups and the `summary` table, then renames every
     /// file into place (only once all are complete).
     /// The tables are finished on threads of their own (the last row groups,
     /// footers and fsyncs are the part of the run nothing else overlaps).
-    pub fn finish(self) -> Result<TableCounts, OutputError> {
-        let counts = self.counts();
+    pub fn finish(self) -> Result<Finished, OutputError> {
         let TablesWriter { dir, mentions, articles, errors, summary, .. } = self;
+        let mut counts = TableCounts { mentions: mentions.waiting_or_written(), errors: errors.waiting_or_written(), articles: 0 };
         fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
             h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         }
-        let finished = std::thread::scope(|s| {
+        let (finished, articles) = std::thread::scope(|s| {
             let mentions = s.spawn(|| mentions.finish(&dir));
-            let articles = s.spawn(|| articles.finish(&dir));
             let summary = s.spawn(|| {
                 let mut sink = Sink::create(&dir, "summary", summary_frame)?;
                 sink.push(summary.rows())?;
                 sink.finish(&dir)
             });
             let errors = errors.finish(&dir);
-            [join(mentions), join(articles), errors, join(summary)]
+            let articles = articles.finish();
+            ([join(mentions), errors, join(summary)], articles)
         });
-        let mut renames = Vec::new();
+        let (articles_rows, articles_files) = articles?;
+        counts.articles = articles_rows;
+        let mut renames = articles_files.to_vec();
         for f in finished {
             renames.extend(f?);
         }
+        let mut replaced = Vec::new();
         for (tmp, fin) in renames {
+            // The table being replaced keeps a second name until the caller
+            // removes it (`Finished::remove_replaced`): the rename does not
+            // wait for its blocks to be freed.
+            let old = fin.with_file_name(format!(".{}.old", fin.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+            let _ = std::fs::remove_file(&old);
+            if std::fs::hard_link(&fin, &old).is_ok() {
+                replaced.push(old);
+            }
             std::fs::rename(&tmp, &fin).map_err(io(&fin))?;
         }
-        Ok(counts)
+        Ok(Finished { counts, replaced })
+    }
+}
+
+/// Tables written and renamed into place.
+#[derive(Debug, Default)]
+pub struct Finished {
+    /// Rows written.
+    pub counts: TableCounts,
+    /// Second names of the tables replaced, to remove.
+    replaced: Vec<PathBuf>,
+}
+
+impl Finished {
+    /// Removes the tables replaced (see [`TablesWriter::finish`]); a run
+    /// that stops before leaves them to the next run's start.
+    pub fn remove_replaced(&self) {
+        for p in &self.replaced {
+            let _ = std::fs::remove_file(p);
+        }
     }
 }
 
@@ -474,7 +645,7 @@ pub fn write_tables(dir: &Path, mentions: &[Mention], articles: &[ArticleRow], e
     for part in errors.chunks(ROW_GROUP_ROWS) {
         w.push_errors(part.to_vec())?;
     }
-    w.finish()?;
+    w.finish()?.remove_replaced();
     Ok(())
 }
 
