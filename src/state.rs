@@ -82,7 +82,7 @@ pub struct Entry {
     /// blake3 of the bytes; empty when unknown.
     #[serde(rename = "h")]
     pub hash: String,
-    /// The results must not be reused (the file changed while it was read,
+    /// The rows must not be carried over (the file changed while it was read,
     /// or reading it failed): the next run extracts it again.
     #[serde(rename = "x", default)]
     pub retry: bool,
@@ -92,7 +92,7 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// Whether the cached results may be reused when the bytes hash the same.
+    /// Whether the rows of the last run may be carried over when the bytes hash the same.
     pub fn reusable(&self) -> bool {
         !self.retry && !self.hash.is_empty()
     }
