@@ -143,6 +143,12 @@ pub const ROW_GROUP_ROWS: usize = 8_192;
 type ParquetBatched = polars::io::parquet::write::BatchedWriter<std::fs::File>;
 type CsvBatched = polars::io::csv::write::BatchedWriter<std::fs::File>;
 
+/// The (temporary, final) paths of a table's Parquet and CSV files.
+type TableFiles = [(PathBuf, PathBuf); 2];
+
+/// The row count of the `articles` table and its files, once written.
+type ArticlesWritten = Result<(usize, TableFiles), OutputError>;
+
 /// What the Parquet thread of a table is sent.
 enum RowGroup {
     /// A frame of one chunk: one row group.
@@ -384,7 +390,7 @@ impl<R> Sink<R> {
 
     /// Writes the last row group and the footers, syncs both files; returns
     /// the (temporary, final) paths.
-    fn finish(mut self, dir: &Path) -> Result<[(PathBuf, PathBuf); 2], OutputError> {
+    fn finish(mut self, dir: &Path) -> Result<TableFiles, OutputError> {
         if self.rows == 0 && self.buf.is_empty() && self.carried_rows == 0 {
             self.write_waiting()?; // an empty table: its schema
         }
@@ -441,7 +447,7 @@ enum ArticlesMsg {
 /// batches keeps it in step with the rest.
 struct ArticlesLane {
     tx: Option<std::sync::mpsc::SyncSender<ArticlesMsg>>,
-    handle: Option<std::thread::JoinHandle<Result<(usize, [(PathBuf, PathBuf); 2]), OutputError>>>,
+    handle: Option<std::thread::JoinHandle<ArticlesWritten>>,
 }
 
 impl ArticlesLane {
@@ -483,7 +489,7 @@ impl ArticlesLane {
 
     /// Writes the last row group, footer and fsyncs; the row count and the
     /// (temporary, final) paths of the two files.
-    fn finish(mut self) -> Result<(usize, [(PathBuf, PathBuf); 2]), OutputError> {
+    fn finish(mut self) -> ArticlesWritten {
         self.send(ArticlesMsg::Finish);
         self.tx = None;
         match self.handle.take() {
