@@ -33,6 +33,7 @@ pub struct Carry {
 /// The carried `articles` rows and the next one to merge.
 struct Articles {
     df: DataFrame,
+    parquet: std::sync::Arc<OldParquet>,
     csv: Option<CsvLines>,
     article_id: StringChunked,
     next: usize,
@@ -97,9 +98,59 @@ impl CsvLines {
     }
 }
 
+/// The Parquet file of a carried table as the last run wrote it: where a
+/// row group of the new table holds exactly the rows of one of its row
+/// groups, that row group is copied as it is (its compressed pages) rather
+/// than encoded again. Encoding is deterministic, so the bytes are those
+/// encoding would give.
+pub(super) struct OldParquet {
+    bytes: polars_buffer::Buffer<u8>,
+    meta: polars_parquet::parquet::metadata::FileMetadata,
+    /// First row of each row group, and the row count last.
+    starts: Vec<usize>,
+}
+
+impl OldParquet {
+    fn read(bytes: Vec<u8>) -> Result<OldParquet, OutputError> {
+        let bytes = polars_buffer::Buffer::from(bytes);
+        let meta = polars_parquet::parquet::read::read_metadata(&mut std::io::Cursor::new(bytes.clone())).map_err(|e| bad(&e.to_string()))?;
+        let mut starts = vec![0];
+        for rg in &meta.row_groups {
+            starts.push(starts.last().copied().unwrap_or(0) + rg.num_rows());
+        }
+        Ok(OldParquet { bytes, meta, starts })
+    }
+
+    /// The row group made of rows `start..start + rows`, if there is one.
+    pub(super) fn group_of(&self, start: usize, rows: usize) -> Option<usize> {
+        let k = self.starts.binary_search(&start).ok()?;
+        (self.starts.get(k + 1) == Some(&(start + rows)) && k < self.meta.row_groups.len()).then_some(k)
+    }
+
+    /// Row count and compressed pages (per column) of row group `k`.
+    pub(super) fn row_group(&self, k: usize) -> PolarsResult<(usize, Vec<Vec<polars_parquet::write::CompressedPage>>)> {
+        let rg = self.meta.row_groups.get(k).ok_or_else(|| polars_err!(ComputeError: "no row group {k} in the last table"))?;
+        let mut columns = Vec::new();
+        for chunk in rg.parquet_columns() {
+            let reader = std::io::Cursor::new(self.bytes.clone());
+            let pages = polars_parquet::parquet::read::get_page_iterator(chunk, reader, Vec::new(), usize::MAX)?;
+            let mut pages = pages.collect::<Result<Vec<_>, _>>()?;
+            // Page headers do not record rows; in these flat columns each row is one value.
+            for page in &mut pages {
+                if let polars_parquet::write::CompressedPage::Data(data) = page {
+                    data.num_rows = Some(data.num_values());
+                }
+            }
+            columns.push(pages);
+        }
+        Ok((rg.num_rows(), columns))
+    }
+}
+
 /// The carried `mentions` rows and the next one to merge.
 struct Mentions {
     df: DataFrame,
+    parquet: std::sync::Arc<OldParquet>,
     csv: Option<CsvLines>,
     article_id: StringChunked,
     start: Int64Chunked,
@@ -136,12 +187,12 @@ fn bad(what: &str) -> OutputError {
     OutputError::Carry(what.to_string())
 }
 
-fn parquet(dir: &Path, name: &str, verify: Verify<'_>) -> Result<DataFrame, OutputError> {
+fn parquet(dir: &Path, name: &str, verify: Verify<'_>) -> Result<(DataFrame, OldParquet), OutputError> {
     let bytes = read_verified(dir, &format!("{name}.parquet"), verify)?;
     let pe = |source| OutputError::Polars { table: name.to_string(), source };
-    let mut df = ParquetReader::new(std::io::Cursor::new(bytes)).finish().map_err(pe)?;
+    let mut df = ParquetReader::new(std::io::Cursor::new(bytes.as_slice())).finish().map_err(pe)?;
     df.rechunk_mut();
-    Ok(df)
+    Ok((df, OldParquet::read(bytes)?))
 }
 
 fn strings(df: &DataFrame, table: &str, name: &str) -> Result<StringChunked, OutputError> {
@@ -162,17 +213,17 @@ impl Carry {
     /// files are those the last run wrote, untouched) the carried rows' CSV
     /// lines are copied from them; otherwise they are written anew.
     pub fn load(dir: &Path, verify: Verify<'_>, csv_as_written: bool) -> Result<Carry, OutputError> {
-        let table = |name: &str| -> Result<(DataFrame, Option<CsvLines>), OutputError> {
-            let df = parquet(dir, name, verify)?;
+        let table = |name: &str| -> Result<(DataFrame, OldParquet, Option<CsvLines>), OutputError> {
+            let (df, old) = parquet(dir, name, verify)?;
             let csv = if csv_as_written { Some(CsvLines::read(dir, name, df.height())?) } else { None };
-            Ok((df, csv))
+            Ok((df, old, csv))
         };
         let (articles, mentions) = std::thread::scope(|s| {
             let articles = s.spawn(|| table("articles"));
             let mentions = table("mentions");
             (articles.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), mentions)
         });
-        let ((articles, articles_csv), (mentions, mentions_csv)) = (articles?, mentions?);
+        let ((articles, articles_parquet, articles_csv), (mentions, mentions_parquet, mentions_csv)) = (articles?, mentions?);
         let article_id = strings(&articles, "articles", "article_id")?;
         let source_path = strings(&articles, "articles", "source_path")?;
         let mention_article_id = strings(&mentions, "mentions", "article_id")?;
@@ -211,12 +262,13 @@ impl Carry {
             mention_id: strings(&mentions, "mentions", "mention_id")?,
             article_id: mention_article_id,
             df: mentions,
+            parquet: std::sync::Arc::new(mentions_parquet),
             csv: mentions_csv,
             article_row,
             next: 0,
         };
         drop(ids);
-        Ok(Carry { source_path, articles: Articles { df: articles, csv: articles_csv, article_id, next: 0 }, mentions, errors: Errors { rows: errors, next: 0 } })
+        Ok(Carry { source_path, articles: Articles { df: articles, parquet: std::sync::Arc::new(articles_parquet), csv: articles_csv, article_id, next: 0 }, mentions, errors: Errors { rows: errors, next: 0 } })
     }
 
     /// The part the `articles` table needs and the part the `mentions` and
@@ -247,6 +299,11 @@ fn article_kept(source_path: &StringChunked, row: usize, dropped: Dropped<'_>) -
 }
 
 impl ArticlesPart {
+    /// The last run's Parquet file of the table.
+    pub(super) fn old_parquet(&self) -> std::sync::Arc<OldParquet> {
+        self.articles.parquet.clone()
+    }
+
     /// Writes the fresh `articles` rows (in table order) merged with the
     /// carried ones that sort before `bound` (all that are left when
     /// `None`) and whose file is not `dropped`.
@@ -257,6 +314,11 @@ impl ArticlesPart {
 }
 
 impl MentionsPart {
+    /// The last run's Parquet file of the `mentions` table.
+    pub(super) fn old_parquet(&self) -> std::sync::Arc<OldParquet> {
+        self.mentions.parquet.clone()
+    }
+
     /// As [`ArticlesPart::merge`] for the mentions (added to `summary` as
     /// they are written) and the errors.
     pub(super) fn merge(
@@ -282,7 +344,7 @@ impl Articles {
             (self.next, end),
             kept,
             |i, r| ids.get(i).unwrap_or_default().cmp(r.article_id.as_str()),
-            |sink, from, to| sink.push_carried(df.slice(from as i64, to - from), csv.as_ref().map(|c| (c, from, to))),
+            |sink, from, to| sink.push_carried(df.slice(from as i64, to - from), from, csv.as_ref()),
         )?;
         Ok(())
     }
@@ -315,7 +377,7 @@ impl Mentions {
                 if let Err(e) = summary.add_frame(&part) {
                     summary_err.get_or_insert(e);
                 }
-                sink.push_carried(part, this.csv.as_ref().map(|c| (c, from, to)))
+                sink.push_carried(part, from, this.csv.as_ref())
             },
         )?;
         if let Some(source) = summary_err {

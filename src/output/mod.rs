@@ -143,6 +143,17 @@ pub const ROW_GROUP_ROWS: usize = 8_192;
 type ParquetBatched = polars::io::parquet::write::BatchedWriter<std::fs::File>;
 type CsvBatched = polars::io::csv::write::BatchedWriter<std::fs::File>;
 
+/// `parts` stacked into a frame of one chunk (one row group).
+fn one_chunk(parts: Vec<DataFrame>) -> Result<DataFrame, PolarsError> {
+    let mut parts = parts.into_iter();
+    let mut all = parts.next().unwrap_or_default();
+    for p in parts {
+        all.vstack_mut_owned(p)?;
+    }
+    all.rechunk_mut();
+    Ok(all)
+}
+
 /// The (temporary, final) paths of a table's Parquet and CSV files.
 type TableFiles = [(PathBuf, PathBuf); 2];
 
@@ -153,6 +164,10 @@ type ArticlesWritten = Result<(usize, TableFiles), OutputError>;
 enum RowGroup {
     /// A frame of one chunk: one row group.
     Rows(DataFrame),
+    /// Row group `k` of the last run's file, copied as it is (see
+    /// [`carry::OldParquet`]); its rows, as frames, to encode should its
+    /// pages not be read.
+    Copy(std::sync::Arc<carry::OldParquet>, usize, Vec<DataFrame>),
     /// The footer, then the end.
     Finish,
 }
@@ -172,6 +187,13 @@ impl ParquetLane {
             for msg in rx {
                 match msg {
                     RowGroup::Rows(df) => writer.write_batch(&df)?,
+                    RowGroup::Copy(old, k, parts) => {
+                        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| old.row_group(k)));
+                        match read {
+                            Ok(Ok((rows, pages))) => writer.write_row_group(rows as u64, &pages)?,
+                            _ => writer.write_batch(&one_chunk(parts)?)?,
+                        }
+                    }
                     RowGroup::Finish => {
                         writer.finish()?;
                         return Ok(());
@@ -217,8 +239,14 @@ struct Sink<R> {
     frame: fn(&[R]) -> Result<DataFrame, PolarsError>,
     /// Rows waiting for their row group, after those of `carried`.
     buf: Vec<R>,
-    /// Rows waiting for their row group as frames, before those of `buf`.
-    carried: Vec<DataFrame>,
+    /// Rows waiting for their row group as frames, before those of `buf`,
+    /// each with its first row in the last run's table when carried over.
+    carried: Vec<(DataFrame, Option<usize>)>,
+    /// The last run's Parquet file of this table, whose row groups are
+    /// copied when the same rows make a row group again.
+    old: Option<std::sync::Arc<carry::OldParquet>>,
+    /// Row groups copied from `old`, and written in all.
+    groups: (usize, usize),
     /// Number of rows in `carried`.
     carried_rows: usize,
     /// CSV written as the rows come rather than a row group at a time: set
@@ -257,7 +285,7 @@ impl<R> Sink<R> {
         let f = std::fs::File::create(&tmp_csv).map_err(io(&tmp_csv))?;
         let sync_csv = f.try_clone().map_err(io(&tmp_csv))?;
         let csv = CsvWriter::new(f).include_header(true).batched(&schema).map_err(pe)?;
-        Ok(Sink { name, frame, buf: Vec::new(), carried: Vec::new(), carried_rows: 0, csv_ahead: false, rows: 0, parquet, csv, tmp_parquet, tmp_csv, sync: [sync_parquet, sync_csv] })
+        Ok(Sink { name, frame, buf: Vec::new(), carried: Vec::new(), old: None, groups: (0, 0), carried_rows: 0, csv_ahead: false, rows: 0, parquet, csv, tmp_parquet, tmp_csv, sync: [sync_parquet, sync_csv] })
     }
 
     fn pe(&self) -> impl Fn(PolarsError) -> OutputError + '_ {
@@ -271,6 +299,7 @@ impl<R> Sink<R> {
             self.csv.write_batch(&df).map_err(self.pe())?;
         }
         self.rows += df.height();
+        self.groups.1 += usize::from(df.height() > 0);
         self.parquet.send(RowGroup::Rows(df));
         Ok(())
     }
@@ -280,7 +309,7 @@ impl<R> Sink<R> {
     fn write_csv_ahead(&mut self) -> Result<(), OutputError> {
         if !self.csv_ahead {
             self.push_waiting_as_frame()?;
-            for df in &self.carried {
+            for (df, _) in &self.carried {
                 self.csv.write_batch(df).map_err(self.pe())?;
             }
             if self.rows == 0 && self.carried.is_empty() {
@@ -298,7 +327,7 @@ impl<R> Sink<R> {
             let rows = std::mem::take(&mut self.buf);
             let f = (self.frame)(&rows).map_err(self.pe())?;
             self.carried_rows += f.height();
-            self.carried.push(f);
+            self.carried.push((f, None));
         }
         Ok(())
     }
@@ -312,7 +341,7 @@ impl<R> Sink<R> {
             }
             let df = (self.frame)(&rows).map_err(self.pe())?;
             self.csv.write_batch(&df).map_err(self.pe())?;
-            return self.push_frame(df);
+            return self.push_frame(df, None);
         }
         for r in rows {
             self.buf.push(r);
@@ -326,27 +355,28 @@ impl<R> Sink<R> {
     /// Appends rows carried over from the last run's table: `df`, a frame
     /// of this table, and `csv`, rows `from..to` of the last CSV file, the
     /// same rows as CSV lines (when known); in table order after those pushed before.
-    fn push_carried(&mut self, df: DataFrame, csv: Option<(&carry::CsvLines, usize, usize)>) -> Result<(), OutputError> {
+    fn push_carried(&mut self, df: DataFrame, from: usize, csv: Option<&carry::CsvLines>) -> Result<(), OutputError> {
         self.write_csv_ahead()?;
         match csv {
-            Some((lines, from, to)) => {
+            Some(lines) => {
                 let [_, file] = &mut self.sync;
-                lines.copy_lines(from, to, file).map_err(io(&self.tmp_csv))?;
+                lines.copy_lines(from, from + df.height(), file).map_err(io(&self.tmp_csv))?;
             }
             None => self.csv.write_batch(&df).map_err(self.pe())?,
         }
-        self.push_frame(df)
+        self.push_frame(df, Some(from))
     }
 
     /// Appends rows given as a frame of this table (CSV lines already
-    /// written), in table order after those pushed before.
-    fn push_frame(&mut self, df: DataFrame) -> Result<(), OutputError> {
+    /// written; `from`: their first row in the last run's table, when
+    /// carried over), in table order after those pushed before.
+    fn push_frame(&mut self, df: DataFrame, from: Option<usize>) -> Result<(), OutputError> {
         if df.height() == 0 {
             return Ok(());
         }
         self.push_waiting_as_frame()?;
         self.carried_rows += df.height();
-        self.carried.push(df);
+        self.carried.push((df, from));
         while self.carried_rows >= ROW_GROUP_ROWS {
             self.write_waiting()?;
         }
@@ -355,32 +385,71 @@ impl<R> Sink<R> {
 
     /// Writes the first row group of the waiting rows (all of them when
     /// fewer): exactly the bytes the same rows pushed one by one give, as a
-    /// row group is written from a frame of one chunk either way.
+    /// row group is written from a frame of one chunk either way. When the
+    /// rows are those of a whole row group of the last run's file (carried
+    /// over, in one run), that row group is copied instead: the same bytes.
     fn write_waiting(&mut self) -> Result<(), OutputError> {
         let rows = std::mem::take(&mut self.buf);
         if self.carried.is_empty() {
             let df = (self.frame)(&rows).map_err(self.pe())?;
             return self.write_frame(df);
         }
-        let mut parts = std::mem::take(&mut self.carried).into_iter();
-        let mut all = parts.next().unwrap_or_default();
-        for p in parts {
-            all.vstack_mut_owned(p).map_err(self.pe())?;
-        }
         if !rows.is_empty() {
             let f = (self.frame)(&rows).map_err(self.pe())?;
-            all.vstack_mut_owned(f).map_err(self.pe())?;
+            self.carried_rows += f.height();
+            self.carried.push((f, None));
         }
-        let take = all.height().min(ROW_GROUP_ROWS);
-        let mut group = all.slice(0, take);
-        group.rechunk_mut();
-        self.write_frame(group)?;
-        let rest = all.slice(take as i64, all.height() - take);
-        self.carried_rows = rest.height();
-        if rest.height() > 0 {
-            self.carried.push(rest);
+        let take = self.carried_rows.min(ROW_GROUP_ROWS);
+        // The first `take` waiting rows, split off the rest.
+        let mut group: Vec<(DataFrame, Option<usize>)> = Vec::new();
+        let mut need = take;
+        while need > 0 {
+            let Some((df, from)) = self.carried.first().cloned() else { break };
+            if df.height() <= need {
+                need -= df.height();
+                group.push((df, from));
+                self.carried.remove(0);
+            } else {
+                group.push((df.slice(0, need), from));
+                if let Some(first) = self.carried.first_mut() {
+                    *first = (df.slice(need as i64, df.height() - need), from.map(|f| f + need));
+                }
+                need = 0;
+            }
         }
-        Ok(())
+        self.carried_rows -= take;
+        let copy = self.copyable(&group, take);
+        let parts: Vec<DataFrame> = group.into_iter().map(|(df, _)| df).collect();
+        if let (Some(k), Some(old)) = (copy, self.old.clone()) {
+            self.rows += take;
+            self.groups.0 += 1;
+            self.groups.1 += 1;
+            self.parquet.send(RowGroup::Copy(old, k, parts));
+            return Ok(());
+        }
+        let all = one_chunk(parts).map_err(self.pe())?;
+        self.write_frame(all)
+    }
+
+    /// The row group of the last run's file that holds exactly the `rows`
+    /// rows of `group`, if they are carried rows in one run.
+    fn copyable(&self, group: &[(DataFrame, Option<usize>)], rows: usize) -> Option<usize> {
+        let old = self.old.as_ref()?;
+        let start = group.first()?.1?;
+        let mut next = start;
+        for (df, from) in group {
+            if *from != Some(next) {
+                return None;
+            }
+            next += df.height();
+        }
+        old.group_of(start, rows)
+    }
+
+    /// Copies whole row groups from `old` (the last run's file of this
+    /// table) where the same rows make a row group again.
+    fn copy_row_groups_from(&mut self, old: std::sync::Arc<carry::OldParquet>) {
+        self.old = Some(old);
     }
 
     /// Rows pushed so far.
@@ -399,6 +468,9 @@ impl<R> Sink<R> {
         }
         self.csv.finish().map_err(self.pe())?;
         self.parquet.finish().map_err(self.pe())?;
+        if self.old.is_some() {
+            tracing::debug!("{}: {} of {} row groups copied from the last table", self.name, self.groups.0, self.groups.1);
+        }
         let Sink { name, tmp_parquet, tmp_csv, sync: [p, c], .. } = self;
         p.sync_all().map_err(io(&tmp_parquet))?;
         c.sync_all().map_err(io(&tmp_csv))?;
@@ -453,6 +525,9 @@ struct ArticlesLane {
 impl ArticlesLane {
     fn start(dir: &Path, mut carry: Option<carry::ArticlesPart>) -> Result<ArticlesLane, OutputError> {
         let mut sink = Sink::create(dir, "articles", articles_frame)?;
+        if let Some(c) = &carry {
+            sink.copy_row_groups_from(c.old_parquet());
+        }
         let out = dir.to_path_buf();
         let (tx, rx) = std::sync::mpsc::sync_channel::<ArticlesMsg>(2);
         let handle = std::thread::Builder::new()
@@ -525,9 +600,13 @@ impl TablesWriter {
             Some((a, m)) => (Some(a), Some(m)),
             None => (None, None),
         };
+        let mut mentions = Sink::create(dir, "mentions", mentions_frame)?;
+        if let Some(c) = &carry {
+            mentions.copy_row_groups_from(c.old_parquet());
+        }
         Ok(TablesWriter {
             dir: dir.to_path_buf(),
-            mentions: Sink::create(dir, "mentions", mentions_frame)?,
+            mentions,
             articles: ArticlesLane::start(dir, articles_carry)?,
             errors: Sink::create(dir, "errors", errors_frame)?,
             summary: SummaryBuilder::default(),
