@@ -528,13 +528,14 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             last += 1;
         }
         let chunk_plans: Vec<(usize, Plan)> = (first..last).map(|i| (i, plan_for(i))).collect();
-        if rules.is_none() && chunk_plans.iter().any(|(_, p)| !matches!(p, Plan::Reuse(_))) {
+        let carried_only = chunk_plans.iter().all(|(_, p)| matches!(p, Plan::Reuse(_)));
+        if rules.is_none() && !carried_only {
             if let Some(c) = compiling.take() {
                 rules = Some(c.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
                 tracing::debug!("rules compiled at {:.3}s", started.elapsed().as_secs_f64());
             }
         }
-        let done: Vec<Done> = match &rules {
+        let done: Vec<Done> = match rules.as_ref().filter(|_| !carried_only) {
             Some(rules) => pool.install(|| {
                 chunk_plans
                     .into_par_iter()
@@ -546,7 +547,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
                     })
                     .collect()
             }),
-            // Only carried files so far.
+            // Only carried files: nothing to hand to the pool.
             None => chunk_plans
                 .into_iter()
                 .filter_map(|(_, plan)| match plan {
