@@ -23,7 +23,7 @@ static OTHER_EVENT: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// What the whole article says that single sentences rely on. The sentences
-/// and the programmes named are read at once; the rest ([`Facts`]) only when
+/// and the programmes named are read at once; the rest (`Facts`) only when
 /// a sentence first needs it, so articles whose sentences give no mention
 /// never look for dates.
 #[derive(Debug)]

@@ -494,7 +494,7 @@ pub struct TableCounts {
 /// be pushed in table order (see `pipeline::sort_tables`); the `summary`
 /// table is aggregated from the mentions as they arrive and written by
 /// [`TablesWriter::finish`], which renames all eight files into place.
-/// The `articles` table is written on a thread of its own ([`ArticlesLane`]),
+/// The `articles` table is written on a thread of its own (`ArticlesLane`),
 /// so that the two large tables are written side by side.
 pub struct TablesWriter {
     dir: PathBuf,
