@@ -132,11 +132,59 @@ pub fn errors_frame(rows: &[ErrorRow]) -> Result<DataFrame, PolarsError> {
     DataFrame::new(rows.len(), cols)
 }
 
-/// Rows per Parquet row group and per CSV batch: the tables are written a
-/// row group at a time as the rows come, so memory does not grow with the
-/// corpus. A table of fewer rows is one row group, as polars writes a frame
-/// of that size in one go.
+/// Rows per Parquet row group of the `errors` and `summary` tables (and
+/// per CSV batch): the tables are written a row group at a time as the rows
+/// come, so memory does not grow with the corpus. A table of fewer rows is
+/// one row group, as polars writes a frame of that size in one go.
 pub const ROW_GROUP_ROWS: usize = 8_192;
+
+/// Fewest rows in a row group of the `mentions` and `articles` tables, but
+/// for the last (see [`GroupCuts`]).
+pub const MIN_GROUP_ROWS: usize = 4_096;
+
+/// Most rows in a row group of the `mentions` and `articles` tables.
+pub const MAX_GROUP_ROWS: usize = 16_384;
+
+/// One article in this many (by the blake3 of its id) starts a row group of
+/// the `mentions` and `articles` tables once the group has [`MIN_GROUP_ROWS`].
+const ANCHOR_EVERY: u64 = 1_024;
+
+/// Where the row groups of a table end. In the tables of articles
+/// (`mentions`, `articles`), a group ends before the first row of an
+/// "anchor" article (1 in [`ANCHOR_EVERY`] by the hash of its id) once it
+/// has [`MIN_GROUP_ROWS`] rows, or at [`MAX_GROUP_ROWS`]: the cuts depend on
+/// the rows near them, not on how many came before, so rows added or
+/// removed in one place leave the groups elsewhere as they were, and an
+/// incremental run copies those from the last file. Other tables: every
+/// [`ROW_GROUP_ROWS`] rows.
+struct GroupCuts {
+    keyed: bool,
+    /// Article id of the last row seen.
+    last: Option<String>,
+}
+
+impl GroupCuts {
+    /// Whether a group that has `len` rows ends before a row of article `key`.
+    fn before(&mut self, len: usize, key: Option<&str>) -> bool {
+        if !self.keyed {
+            return len >= ROW_GROUP_ROWS;
+        }
+        let key = key.unwrap_or_default();
+        let new_article = self.last.as_deref() != Some(key);
+        if new_article {
+            self.last = Some(key.to_string());
+        }
+        len >= MAX_GROUP_ROWS || (len >= MIN_GROUP_ROWS && new_article && anchor(key))
+    }
+}
+
+/// Whether rows of article `id` start a row group (once it is long enough).
+fn anchor(id: &str) -> bool {
+    let h = blake3::hash(id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&h.as_bytes()[..8]);
+    u64::from_le_bytes(first) % ANCHOR_EVERY == 0
+}
 
 // Unbuffered: polars' CSV writer formats whole batches before writing them,
 // and the Parquet writer writes whole pages.
@@ -232,11 +280,15 @@ impl Drop for ParquetLane {
     }
 }
 
-/// One table being written: rows buffered up to [`ROW_GROUP_ROWS`], then
-/// turned into a frame and appended to the Parquet and CSV temporary files.
+/// One table being written: rows buffered up to the end of their row group
+/// (see [`GroupCuts`]), then turned into a frame and appended to the Parquet
+/// and CSV temporary files.
 struct Sink<R> {
     name: &'static str,
     frame: fn(&[R]) -> Result<DataFrame, PolarsError>,
+    /// The article id of a row, for the tables of articles.
+    key: Option<fn(&R) -> &str>,
+    cuts: GroupCuts,
     /// Rows waiting for their row group, after those of `carried`.
     buf: Vec<R>,
     /// Rows waiting for their row group as frames, before those of `buf`,
@@ -263,7 +315,7 @@ struct Sink<R> {
 }
 
 impl<R> Sink<R> {
-    fn create(dir: &Path, name: &'static str, frame: fn(&[R]) -> Result<DataFrame, PolarsError>) -> Result<Self, OutputError> {
+    fn create(dir: &Path, name: &'static str, frame: fn(&[R]) -> Result<DataFrame, PolarsError>, key: Option<fn(&R) -> &str>) -> Result<Self, OutputError> {
         let pe = |source| OutputError::Polars { table: name.to_string(), source };
         let schema = frame(&[]).map_err(pe)?.schema().as_ref().clone();
         let tmp_parquet = dir.join(format!(".{name}.parquet.tmp"));
@@ -285,7 +337,7 @@ impl<R> Sink<R> {
         let f = std::fs::File::create(&tmp_csv).map_err(io(&tmp_csv))?;
         let sync_csv = f.try_clone().map_err(io(&tmp_csv))?;
         let csv = CsvWriter::new(f).include_header(true).batched(&schema).map_err(pe)?;
-        Ok(Sink { name, frame, buf: Vec::new(), carried: Vec::new(), old: None, groups: (0, 0), carried_rows: 0, csv_ahead: false, rows: 0, parquet, csv, tmp_parquet, tmp_csv, sync: [sync_parquet, sync_csv] })
+        Ok(Sink { name, frame, key, cuts: GroupCuts { keyed: key.is_some(), last: None }, buf: Vec::new(), carried: Vec::new(), old: None, groups: (0, 0), carried_rows: 0, csv_ahead: false, rows: 0, parquet, csv, tmp_parquet, tmp_csv, sync: [sync_parquet, sync_csv] })
     }
 
     fn pe(&self) -> impl Fn(PolarsError) -> OutputError + '_ {
@@ -344,10 +396,10 @@ impl<R> Sink<R> {
             return self.push_frame(df, None);
         }
         for r in rows {
-            self.buf.push(r);
-            if self.carried_rows + self.buf.len() == ROW_GROUP_ROWS {
+            if self.cuts.before(self.carried_rows + self.buf.len(), self.key.map(|k| k(&r))) {
                 self.write_waiting()?;
             }
+            self.buf.push(r);
         }
         Ok(())
     }
@@ -375,19 +427,34 @@ impl<R> Sink<R> {
             return Ok(());
         }
         self.push_waiting_as_frame()?;
-        self.carried_rows += df.height();
-        self.carried.push((df, from));
-        while self.carried_rows >= ROW_GROUP_ROWS {
-            self.write_waiting()?;
+        let keys = match self.key {
+            Some(_) => Some(df.column("article_id").and_then(|c| c.str().cloned()).map_err(self.pe())?),
+            None => None,
+        };
+        // Row groups ending inside `df`: its rows up to each cut, then the group.
+        let mut start = 0;
+        for i in 0..df.height() {
+            let key = keys.as_ref().and_then(|k| k.get(i));
+            if self.cuts.before(self.carried_rows + (i - start), key) {
+                if i > start {
+                    self.carried_rows += i - start;
+                    self.carried.push((df.slice(start as i64, i - start), from.map(|f| f + start)));
+                }
+                self.write_waiting()?;
+                start = i;
+            }
         }
+        let rest = df.height() - start;
+        self.carried_rows += rest;
+        self.carried.push((df.slice(start as i64, rest), from.map(|f| f + start)));
         Ok(())
     }
 
-    /// Writes the first row group of the waiting rows (all of them when
-    /// fewer): exactly the bytes the same rows pushed one by one give, as a
-    /// row group is written from a frame of one chunk either way. When the
-    /// rows are those of a whole row group of the last run's file (carried
-    /// over, in one run), that row group is copied instead: the same bytes.
+    /// Writes the waiting rows as one row group: exactly the bytes the same
+    /// rows pushed one by one give, as a row group is written from a frame
+    /// of one chunk either way. When the rows are those of a whole row group
+    /// of the last run's file (carried over, in one run), that row group is
+    /// copied instead: the same bytes.
     fn write_waiting(&mut self) -> Result<(), OutputError> {
         let rows = std::mem::take(&mut self.buf);
         if self.carried.is_empty() {
@@ -396,28 +463,10 @@ impl<R> Sink<R> {
         }
         if !rows.is_empty() {
             let f = (self.frame)(&rows).map_err(self.pe())?;
-            self.carried_rows += f.height();
             self.carried.push((f, None));
         }
-        let take = self.carried_rows.min(ROW_GROUP_ROWS);
-        // The first `take` waiting rows, split off the rest.
-        let mut group: Vec<(DataFrame, Option<usize>)> = Vec::new();
-        let mut need = take;
-        while need > 0 {
-            let Some((df, from)) = self.carried.first().cloned() else { break };
-            if df.height() <= need {
-                need -= df.height();
-                group.push((df, from));
-                self.carried.remove(0);
-            } else {
-                group.push((df.slice(0, need), from));
-                if let Some(first) = self.carried.first_mut() {
-                    *first = (df.slice(need as i64, df.height() - need), from.map(|f| f + need));
-                }
-                need = 0;
-            }
-        }
-        self.carried_rows -= take;
+        let group = std::mem::take(&mut self.carried);
+        let take = std::mem::take(&mut self.carried_rows) + rows.len();
         let copy = self.copyable(&group, take);
         let parts: Vec<DataFrame> = group.into_iter().map(|(df, _)| df).collect();
         if let (Some(k), Some(old)) = (copy, self.old.clone()) {
@@ -460,10 +509,8 @@ impl<R> Sink<R> {
     /// Writes the last row group and the footers, syncs both files; returns
     /// the (temporary, final) paths.
     fn finish(mut self, dir: &Path) -> Result<TableFiles, OutputError> {
-        if self.rows == 0 && self.buf.is_empty() && self.carried_rows == 0 {
-            self.write_waiting()?; // an empty table: its schema
-        }
-        while !self.buf.is_empty() || self.carried_rows > 0 {
+        // The last group (or, for an empty table, its schema).
+        if self.rows == 0 || !self.buf.is_empty() || self.carried_rows > 0 {
             self.write_waiting()?;
         }
         self.csv.finish().map_err(self.pe())?;
@@ -524,7 +571,7 @@ struct ArticlesLane {
 
 impl ArticlesLane {
     fn start(dir: &Path, mut carry: Option<carry::ArticlesPart>) -> Result<ArticlesLane, OutputError> {
-        let mut sink = Sink::create(dir, "articles", articles_frame)?;
+        let mut sink = Sink::create(dir, "articles", articles_frame, Some(|a: &ArticleRow| a.article_id.as_str()))?;
         if let Some(c) = &carry {
             sink.copy_row_groups_from(c.old_parquet());
         }
@@ -600,7 +647,7 @@ impl TablesWriter {
             Some((a, m)) => (Some(a), Some(m)),
             None => (None, None),
         };
-        let mut mentions = Sink::create(dir, "mentions", mentions_frame)?;
+        let mut mentions = Sink::create(dir, "mentions", mentions_frame, Some(|m: &Mention| m.article_id.as_str()))?;
         if let Some(c) = &carry {
             mentions.copy_row_groups_from(c.old_parquet());
         }
@@ -608,7 +655,7 @@ impl TablesWriter {
             dir: dir.to_path_buf(),
             mentions,
             articles: ArticlesLane::start(dir, articles_carry)?,
-            errors: Sink::create(dir, "errors", errors_frame)?,
+            errors: Sink::create(dir, "errors", errors_frame, None)?,
             summary: SummaryBuilder::default(),
             carry,
             dropped: HashSet::new(),
@@ -664,7 +711,7 @@ impl TablesWriter {
         let (finished, articles) = std::thread::scope(|s| {
             let mentions = s.spawn(|| mentions.finish(&dir));
             let summary = s.spawn(|| {
-                let mut sink = Sink::create(&dir, "summary", summary_frame)?;
+                let mut sink = Sink::create(&dir, "summary", summary_frame, None)?;
                 sink.push(summary.rows())?;
                 sink.finish(&dir)
             });
