@@ -585,7 +585,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     tracing::debug!("files processed at {:.3}s", started.elapsed().as_secs_f64());
 
     // The bulk of the manifest is made while the tables are finished.
-    let entries_json = std::thread::spawn(move || state::entries_json(&entries));
+    let entries_text = std::thread::spawn(move || state::entries_text(&entries));
     let finished = match tables.finish() {
         // A fresh row with the key of a carried one (ids made equal by
         // unusual file names): its place is known only to a full run.
@@ -621,8 +621,8 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         totals,
         ..Default::default()
     };
-    let entries_json = entries_json.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    state::write_manifest_with(&opts.out, manifest, &entries_json)?;
+    let entries_text = entries_text.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    state::write_manifest_with(&opts.out, manifest, &entries_text)?;
     let _ = out_synced.join();
     tracing::debug!("state written at {:.3}s", started.elapsed().as_secs_f64());
     Ok(RunSummary {

@@ -3,9 +3,10 @@
 //! Layout:
 //! - `lock`: an advisory lock (`flock`) held for the whole run; the kernel
 //!   drops it when the process dies, so a killed run never blocks the next.
-//! - `manifest.json`: fingerprint of rules + tool build, one entry per source
-//!   file (relative path, size, mtime, blake3 of the bytes), and stamps of the
-//!   tables last written.
+//! - `manifest.json`: a line of JSON (fingerprint of rules + tool build,
+//!   stamps of the tables last written, ...), then one line per source file
+//!   (size, mtime, blake3 of the bytes, flags and relative path, tab-separated:
+//!   [`Entry::line`]), quicker to read and write than JSON for 10^5 files.
 //!
 //! The tables themselves hold the rows of every file: a re-run carries the
 //! rows of unchanged files over from them (`output::carry`). Every file is
@@ -23,7 +24,7 @@ use thiserror::Error;
 /// Folder inside `--out` that holds the state.
 pub const STATE_DIR: &str = ".anugerah-state";
 /// Version of the state layout; a different one is ignored (full run).
-pub const STATE_FORMAT: u32 = 2;
+pub const STATE_FORMAT: u32 = 3;
 /// Files modified less than this before a run started are hashed again on the
 /// next run even when size and mtime match (mtime granularity, "racy" files).
 pub const RACY_WINDOW_NS: i64 = 3_000_000_000;
@@ -68,30 +69,72 @@ pub struct FileResult {
 }
 
 /// One source file as last seen.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// Path relative to the corpus root.
-    #[serde(rename = "p")]
     pub path: String,
     /// Size in bytes.
-    #[serde(rename = "s")]
     pub size: u64,
     /// Modification time, ns since the epoch.
-    #[serde(rename = "m")]
     pub mtime_ns: i64,
     /// blake3 of the bytes; empty when unknown.
-    #[serde(rename = "h")]
     pub hash: String,
     /// The rows must not be carried over (the file changed while it was read,
     /// or reading it failed): the next run extracts it again.
-    #[serde(rename = "x", default)]
     pub retry: bool,
     /// Modified too close to the run that recorded it: hash before reuse.
-    #[serde(rename = "r", default)]
     pub racy: bool,
 }
 
 impl Entry {
+    /// The entry as a manifest line (with its newline): size, mtime, hash,
+    /// flags (`retry`, `racy` as `0`/`1`) and the path, tab-separated; in the
+    /// path a backslash, tab, newline or carriage return is escaped.
+    pub fn line(&self, out: &mut String) {
+        use std::fmt::Write;
+        let _ = write!(out, "{}\t{}\t{}\t{}{}\t", self.size, self.mtime_ns, self.hash, u8::from(self.retry), u8::from(self.racy));
+        for c in self.path.chars() {
+            match c {
+                '\\' => out.push_str("\\\\"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                c => out.push(c),
+            }
+        }
+        out.push('\n');
+    }
+
+    /// The entry of a manifest line (without its newline), `None` when it is not one.
+    pub fn parse(line: &str) -> Option<Entry> {
+        let mut fields = line.splitn(5, '\t');
+        let (size, mtime, hash, flags, path) = (fields.next()?, fields.next()?, fields.next()?, fields.next()?, fields.next()?);
+        let (retry, racy) = match flags.as_bytes() {
+            [x, r] => (flag(*x)?, flag(*r)?),
+            _ => return None,
+        };
+        let path = if path.contains('\\') {
+            let mut out = String::with_capacity(path.len());
+            let mut chars = path.chars();
+            while let Some(c) = chars.next() {
+                out.push(match c {
+                    '\\' => match chars.next()? {
+                        '\\' => '\\',
+                        't' => '\t',
+                        'n' => '\n',
+                        'r' => '\r',
+                        _ => return None,
+                    },
+                    c => c,
+                });
+            }
+            out
+        } else {
+            path.to_string()
+        };
+        Some(Entry { path, size: size.parse().ok()?, mtime_ns: mtime.parse().ok()?, hash: hash.to_string(), retry, racy })
+    }
+
     /// Whether the rows of the last run may be carried over when the bytes hash the same.
     pub fn reusable(&self) -> bool {
         !self.retry && !self.hash.is_empty()
@@ -160,7 +203,8 @@ pub struct Manifest {
     pub walk_errors: Vec<ErrorRow>,
     /// Row counts.
     pub totals: Totals,
-    /// Source files, sorted by path.
+    /// Source files, sorted by path (the lines after the JSON line).
+    #[serde(skip)]
     pub entries: Vec<Entry>,
 }
 
@@ -267,13 +311,32 @@ pub fn fingerprint(rules_fingerprint: &str, exe: &ExeStamp) -> String {
 pub fn load_manifest(out: &Path) -> Option<Manifest> {
     let path = state_dir(out).join(MANIFEST);
     let bytes = std::fs::read(&path).ok()?;
-    match serde_json::from_slice::<Manifest>(&bytes) {
-        Ok(m) if m.format == STATE_FORMAT => Some(m),
-        Ok(_) => None,
+    let (head, lines) = match bytes.iter().position(|&b| b == b'\n') {
+        Some(at) => (&bytes[..at], &bytes[at + 1..]),
+        None => (&bytes[..], &[][..]),
+    };
+    let mut m = match serde_json::from_slice::<Manifest>(head) {
+        Ok(m) if m.format == STATE_FORMAT => m,
+        Ok(_) => return None,
         Err(e) => {
             tracing::warn!("ignoring unreadable state {}: {e}", path.display());
-            None
+            return None;
         }
+    };
+    let entries = std::str::from_utf8(lines).ok().and_then(|text| text.lines().map(Entry::parse).collect::<Option<Vec<Entry>>>());
+    let Some(entries) = entries else {
+        tracing::warn!("ignoring unreadable state {}: a file line does not parse", path.display());
+        return None;
+    };
+    m.entries = entries;
+    Some(m)
+}
+
+fn flag(b: u8) -> Option<bool> {
+    match b {
+        b'0' => Some(false),
+        b'1' => Some(true),
+        _ => None,
     }
 }
 
@@ -344,31 +407,27 @@ pub fn sync_dir(dir: &Path) {
 
 /// Writes the manifest (last, after the tables).
 pub fn write_manifest(out: &Path, mut m: Manifest) -> Result<(), StateError> {
-    let entries = entries_json(&std::mem::take(&mut m.entries));
+    let entries = entries_text(&std::mem::take(&mut m.entries));
     write_manifest_with(out, m, &entries)
 }
 
-/// The `entries` of a manifest as JSON, for [`write_manifest_with`] (the bulk
-/// of the manifest: it can be made while the tables are being finished).
-pub fn entries_json(entries: &[Entry]) -> Vec<u8> {
-    serde_json::to_vec(entries).expect("entries serialize")
+/// The `entries` of a manifest as its lines, for [`write_manifest_with`]
+/// (the bulk of the manifest: it can be made while the tables are being finished).
+pub fn entries_text(entries: &[Entry]) -> String {
+    let mut text = String::with_capacity(entries.len() * 120);
+    for e in entries {
+        e.line(&mut text);
+    }
+    text
 }
 
-/// Writes the manifest `m` whose entries are `entries` (of [`entries_json`];
+/// Writes the manifest `m` whose entries are `entries` (of [`entries_text`];
 /// those of `m` are ignored).
-pub fn write_manifest_with(out: &Path, mut m: Manifest, entries: &[u8]) -> Result<(), StateError> {
+pub fn write_manifest_with(out: &Path, mut m: Manifest, entries: &str) -> Result<(), StateError> {
     let dir = state_dir(out);
     m.format = STATE_FORMAT;
-    m.entries = Vec::new();
-    let mut manifest = serde_json::to_vec(&m).expect("manifest serializes");
-    // `entries` is the last field: the text ends with `"entries":[]}`.
-    const EMPTY: &[u8] = b"\"entries\":[]}";
-    let head = manifest.len().checked_sub(EMPTY.len()).filter(|&at| manifest.get(at..) == Some(EMPTY));
-    let Some(head) = head else {
-        return Err(StateError::Io { path: dir.join(MANIFEST), source: std::io::Error::other("manifest layout") });
-    };
-    manifest.truncate(head + EMPTY.len() - 3);
-    write_atomic(&dir.join(MANIFEST), &[&manifest, entries, b"}"])
+    let head = serde_json::to_vec(&m).expect("manifest serializes");
+    write_atomic(&dir.join(MANIFEST), &[&head, b"\n", entries.as_bytes()])
 }
 
 /// Removes leftover temporary files, and the results files earlier versions kept.
@@ -382,5 +441,44 @@ pub fn cleanup(out: &Path) {
         if stale_results || tmp {
             let _ = std::fs::remove_file(e.path());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_lines_round_trip_any_path() {
+        let paths = ["txt/a.txt", "dir with space/b.html", "tab\there.txt", "new\nline.txt", "back\\slash\\n.txt", "cr\r.txt", "ünï\u{fffd}cödé.jsonl", "trailing\\"];
+        for (i, path) in paths.iter().enumerate() {
+            let e = Entry { path: path.to_string(), size: i as u64 * 1000, mtime_ns: -5 + i as i64, hash: if i % 2 == 0 { "ab12".into() } else { String::new() }, retry: i % 3 == 0, racy: i % 2 == 1 };
+            let mut text = String::new();
+            e.line(&mut text);
+            assert_eq!(text.matches('\n').count(), 1, "{text:?}");
+            assert_eq!(Entry::parse(text.trim_end_matches('\n')), Some(e), "{text:?}");
+        }
+        // Lines that are not entries.
+        for bad in ["", "1\t2\tab\t00", "x\t2\tab\t00\tp", "1\t2\tab\t02\tp", "1\t2\tab\t0\tp", "1\t2\tab\t00\tbad\\escape"] {
+            assert_eq!(Entry::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn manifests_are_written_and_read_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let entries: Vec<Entry> = (0..3)
+            .map(|i| Entry { path: format!("d/{i}\t.txt"), size: i, mtime_ns: 7, hash: format!("h{i}"), retry: false, racy: i == 1 })
+            .collect();
+        let m = Manifest { fingerprint: "f".into(), generation: 4, entries: entries.clone(), ..Default::default() };
+        std::fs::create_dir_all(state_dir(dir.path())).expect("state folder");
+        write_manifest(dir.path(), m).expect("written");
+        let back = load_manifest(dir.path()).expect("read back");
+        assert_eq!((back.fingerprint.as_str(), back.generation, back.entries), ("f", 4, entries));
+        // A damaged file line: no manifest (the next run is a full run).
+        let path = state_dir(dir.path()).join(MANIFEST);
+        let text = std::fs::read_to_string(&path).expect("read");
+        std::fs::write(&path, text.replacen("\t00\t", "\t0x\t", 1)).expect("write");
+        assert!(load_manifest(dir.path()).is_none());
     }
 }
