@@ -625,7 +625,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     state::write_manifest_with(&opts.out, manifest, &entries_text)?;
     let _ = out_synced.join();
     tracing::debug!("state written at {:.3}s", started.elapsed().as_secs_f64());
-    Ok(RunSummary {
+    let summary = RunSummary {
         articles: totals.articles,
         mentions: totals.mentions,
         errors: totals.errors,
@@ -636,7 +636,14 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         deleted,
         full_reason: full_reason.map(str::to_string),
         elapsed: started.elapsed(),
-    })
+    };
+    // The run's large structures (the file list, the last manifest, the
+    // compiled rules, the pool) are freed on a thread of their own: the
+    // summary returns at once, and a command that exits does not wait.
+    drop(by_path);
+    let files = discovery.files;
+    std::thread::spawn(move || drop((files, known, rules, pool)));
+    Ok(summary)
 }
 
 /// The rows of the last run's tables in `out`, to carry over: the tables as
