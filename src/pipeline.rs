@@ -295,6 +295,20 @@ const CHUNK_FILES: usize = 1024;
 /// is a chunk of its own.
 const CHUNK_BYTES: u64 = 16 << 20;
 
+impl Done {
+    /// A file whose rows are carried over from the last tables.
+    fn carried(entry: Entry) -> Done {
+        Done { entry, result: None, kind: Kind::Unchanged }
+    }
+}
+
+/// The entry of `f` when its bytes hash as `known` says (its rows may be
+/// carried over although its size or mtime alone do not prove it).
+fn unchanged_by_hash(f: &SourceFile, known: &Entry, run_start_ns: i64) -> Option<Entry> {
+    let hash = state::hash_file(&f.path).ok()?;
+    (known.reusable() && hash == known.hash).then(|| entry_after_read(f, hash, false, run_start_ns))
+}
+
 /// Carries out the plan for one file: carry its rows over, or read and extract it.
 fn process_plan(rules: &Rules, f: &SourceFile, plan: Plan, run_start_ns: i64, shared_id: bool) -> Done {
     let fresh = |known: Option<&Entry>| {
@@ -307,24 +321,20 @@ fn process_plan(rules: &Rules, f: &SourceFile, plan: Plan, run_start_ns: i64, sh
         Done { entry, result: Some(result), kind }
     };
     match plan {
-        Plan::Reuse(entry) => Done { entry, result: None, kind: Kind::Unchanged },
-        Plan::Check(known) => {
-            let hash = state::hash_file(&f.path).ok();
-            if known.reusable() && hash.as_deref() == Some(known.hash.as_str()) {
-                let entry = entry_after_read(f, known.hash.clone(), false, run_start_ns);
-                Done { entry, result: None, kind: Kind::Unchanged }
-            } else {
-                fresh(Some(&known))
-            }
-        }
+        Plan::Reuse(entry) => Done::carried(entry),
+        Plan::Check(known) => match unchanged_by_hash(f, &known, run_start_ns) {
+            Some(entry) => Done::carried(entry),
+            None => fresh(Some(&known)),
+        },
         Plan::Process(known) => fresh(known.as_ref()),
     }
 }
 
-/// Runs the whole batch. In [`Mode::Incremental`] it reuses the results cached
-/// in `<out>/.anugerah-state/` for files whose size and mtime (or else bytes)
-/// did not change, as long as rules and tool build are the same; the tables
-/// are always those a full run would write.
+/// Runs the whole batch. In [`Mode::Incremental`] it carries over, from the
+/// last tables in `<out>`, the rows of files whose size and mtime (or else
+/// bytes) did not change (see `<out>/.anugerah-state/` and `output::carry`),
+/// as long as rules and tool build are the same; the tables are always
+/// those a full run would write.
 pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineError> {
     let started = Instant::now();
     let run_start_ns = now_ns();
@@ -410,40 +420,32 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         }
     }
     let deleted = seen.iter().filter(|s| !**s).count();
-    let trusted = |f: &SourceFile| -> Option<usize> {
-        let i = *by_path.get(f.rel_path.as_str())?;
-        known_m.entries[i].trusted_by_stat(f.size, f.mtime_ns as i64).then_some(i)
-    };
+    // The last run's entry of file `i`, and whether size and mtime prove it unchanged.
+    let known_index = |i: usize| by_path.get(files[i].rel_path.as_str()).copied();
+    let known_entry = |i: usize| known_index(i).and_then(|k| known_m.entries.get(k));
+    let trusted = |i: usize| known_entry(i).is_some_and(|e| e.trusted_by_stat(files[i].size, files[i].mtime_ns as i64));
 
     // Nothing changed and the tables are those the state describes: done.
     // Files whose size or mtime alone do not prove them unchanged (modified
     // just before the last run, or touched since) are hashed first; when
     // their bytes are those of the last run too, only the manifest is
     // written again (with what was learnt of them), not the tables.
-    let known_by_path = |i: usize| by_path.get(files[i].rel_path.as_str()).map(|&k| &known_m.entries[k]);
     if full_reason.is_none()
         && deleted == 0
         && known_m.walk_errors == discovery.errors
-        && (0..files.len()).all(|i| !shared_id(i) && known_by_path(i).is_some_and(Entry::reusable))
+        && (0..files.len()).all(|i| !shared_id(i) && known_entry(i).is_some_and(Entry::reusable))
         && state::table_stamps(&opts.out, output::TABLE_FILES).as_ref() == Some(&known_m.tables)
     {
-        let unsure: Vec<usize> = (0..files.len()).filter(|&i| trusted(&files[i]).is_none()).collect();
+        let unsure: Vec<usize> = (0..files.len()).filter(|&i| !trusted(i)).collect();
         let rechecked: Option<Vec<(usize, Entry)>> = pool.install(|| {
-            unsure
-                .par_iter()
-                .map(|&i| {
-                    let known = known_by_path(i)?;
-                    let same = state::hash_file(&files[i].path).ok().is_some_and(|h| h == known.hash);
-                    same.then(|| (i, entry_after_read(&files[i], known.hash.clone(), false, run_start_ns)))
-                })
-                .collect()
+            unsure.par_iter().map(|&i| Some((known_index(i)?, unchanged_by_hash(&files[i], known_entry(i)?, run_start_ns)?))).collect()
         });
         if let Some(rechecked) = rechecked {
             if !rechecked.is_empty() {
                 let mut manifest = known_m.clone();
-                for (i, entry) in rechecked {
-                    if let Some(&k) = by_path.get(files[i].rel_path.as_str()) {
-                        manifest.entries[k] = entry;
+                for (k, entry) in rechecked {
+                    if let Some(slot) = manifest.entries.get_mut(k) {
+                        *slot = entry;
                     }
                 }
                 state::write_manifest(&opts.out, manifest)?;
@@ -485,11 +487,9 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     let reuse = carry.is_some();
     // What to do with file `i`.
     let plan_for = |i: usize| -> Plan {
-        let f = &files[i];
-        let entry = by_path.get(f.rel_path.as_str()).map(|&k| known_m.entries[k].clone());
-        match entry {
+        match known_entry(i).cloned() {
             Some(e) if reuse && !shared_id(i) => {
-                if e.trusted_by_stat(f.size, f.mtime_ns as i64) {
+                if trusted(i) {
                     Plan::Reuse(e)
                 } else {
                     Plan::Check(e)
@@ -553,7 +553,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
                 .filter_map(|(_, plan)| match plan {
                     Plan::Reuse(entry) => {
                         bar.inc(1);
-                        Some(Done { entry, result: None, kind: Kind::Unchanged })
+                        Some(Done::carried(entry))
                     }
                     _ => None,
                 })

@@ -14,7 +14,7 @@
 //! of the article row with its `article_id`. Errors of the corpus walk are
 //! never carried (each run walks the corpus again).
 
-use super::read::read_errors;
+use super::read::errors_from_parquet;
 use super::{OutputError, Sink, SummaryBuilder};
 use crate::model::{ArticleRow, ErrorRow, Mention};
 use polars::prelude::*;
@@ -251,8 +251,8 @@ impl Carry {
             }
             article_row.push(u32::try_from(a).map_err(|_| bad("too many articles"))?);
         }
-        read_verified(dir, "errors.parquet", verify)?;
-        let errors = match read_errors(dir) {
+        let errors_bytes = read_verified(dir, "errors.parquet", verify)?;
+        let errors = match errors_from_parquet(&dir.join("errors.parquet"), &errors_bytes) {
             Ok(rows) => rows.into_iter().filter(|e| e.stage != "walk").collect(),
             Err(e) => return Err(bad(&e.to_string())),
         };
@@ -267,7 +267,6 @@ impl Carry {
             article_row,
             next: 0,
         };
-        drop(ids);
         Ok(Carry { source_path, articles: Articles { df: articles, parquet: std::sync::Arc::new(articles_parquet), csv: articles_csv, article_id, next: 0 }, mentions, errors: Errors { rows: errors, next: 0 } })
     }
 

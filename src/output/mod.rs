@@ -208,6 +208,48 @@ type TableFiles = [(PathBuf, PathBuf); 2];
 /// The row count of the `articles` table and its files, once written.
 type ArticlesWritten = Result<(usize, TableFiles), OutputError>;
 
+/// A thread that takes messages in order and ends with a value: the
+/// plumbing of the Parquet and `articles` threads. The thread gets `Some`
+/// per message and `None` to end ([`Worker::finish`]); a channel closed
+/// without it (dropped early, or a panic) leaves its work unfinished.
+struct Worker<M, T> {
+    tx: Option<std::sync::mpsc::SyncSender<Option<M>>>,
+    handle: Option<std::thread::JoinHandle<T>>,
+}
+
+impl<M: Send + 'static, T: Send + 'static> Worker<M, T> {
+    /// Starts `work` on a thread named `name`, at most `queue` messages behind.
+    fn spawn(name: String, queue: usize, work: impl FnOnce(std::sync::mpsc::Receiver<Option<M>>) -> T + Send + 'static) -> std::io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(queue);
+        let handle = std::thread::Builder::new().name(name).spawn(move || work(rx))?;
+        Ok(Worker { tx: Some(tx), handle: Some(handle) })
+    }
+
+    fn send(&mut self, msg: M) {
+        // A closed channel means the thread failed: finish() reports it.
+        if self.tx.as_ref().is_some_and(|tx| tx.send(Some(msg)).is_err()) {
+            self.tx = None;
+        }
+    }
+
+    /// Ends the messages and waits for the thread's value (`None` once taken).
+    fn finish(&mut self) -> Option<T> {
+        if let Some(tx) = self.tx.take() {
+            let _ = tx.send(None);
+        }
+        self.handle.take().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    }
+}
+
+impl<M, T> Drop for Worker<M, T> {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 /// What the Parquet thread of a table is sent.
 enum RowGroup {
     /// A frame of one chunk: one row group.
@@ -216,68 +258,33 @@ enum RowGroup {
     /// [`carry::OldParquet`]); its rows, as frames, to encode should its
     /// pages not be read.
     Copy(std::sync::Arc<carry::OldParquet>, usize, Vec<DataFrame>),
-    /// The footer, then the end.
-    Finish,
 }
 
 /// The Parquet file of a table, encoded and written by a thread of its own
 /// (row groups in the order sent), while the rows of the next row group are
 /// gathered and their CSV lines written.
-struct ParquetLane {
-    tx: Option<std::sync::mpsc::SyncSender<RowGroup>>,
-    handle: Option<std::thread::JoinHandle<Result<(), PolarsError>>>,
-}
+type ParquetLane = Worker<RowGroup, Result<(), PolarsError>>;
 
-impl ParquetLane {
-    fn start(name: &str, mut writer: ParquetBatched) -> std::io::Result<ParquetLane> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<RowGroup>(1);
-        let handle = std::thread::Builder::new().name(format!("anugerah-{name}")).spawn(move || {
-            for msg in rx {
-                match msg {
-                    RowGroup::Rows(df) => writer.write_batch(&df)?,
-                    RowGroup::Copy(old, k, parts) => {
-                        let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| old.row_group(k)));
-                        match read {
-                            Ok(Ok((rows, pages))) => writer.write_row_group(rows as u64, &pages)?,
-                            _ => writer.write_batch(&one_chunk(parts)?)?,
-                        }
-                    }
-                    RowGroup::Finish => {
-                        writer.finish()?;
-                        return Ok(());
+fn parquet_lane(name: &str, mut writer: ParquetBatched) -> std::io::Result<ParquetLane> {
+    Worker::spawn(format!("anugerah-{name}"), 1, move |rx| {
+        for msg in rx {
+            match msg {
+                Some(RowGroup::Rows(df)) => writer.write_batch(&df)?,
+                Some(RowGroup::Copy(old, k, parts)) => {
+                    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| old.row_group(k)));
+                    match read {
+                        Ok(Ok((rows, pages))) => writer.write_row_group(rows as u64, &pages)?,
+                        _ => writer.write_batch(&one_chunk(parts)?)?,
                     }
                 }
+                None => {
+                    writer.finish()?;
+                    return Ok(());
+                }
             }
-            Err(PolarsError::ComputeError("table abandoned before its end".into()))
-        })?;
-        Ok(ParquetLane { tx: Some(tx), handle: Some(handle) })
-    }
-
-    fn send(&mut self, msg: RowGroup) {
-        // A closed channel means the thread failed: finish() reports it.
-        if self.tx.as_ref().is_some_and(|tx| tx.send(msg).is_err()) {
-            self.tx = None;
         }
-    }
-
-    /// Waits for every row group and the footer to be written.
-    fn finish(&mut self) -> Result<(), PolarsError> {
-        self.send(RowGroup::Finish);
-        self.tx = None;
-        match self.handle.take() {
-            Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            None => Err(PolarsError::ComputeError("table already finished".into())),
-        }
-    }
-}
-
-impl Drop for ParquetLane {
-    fn drop(&mut self) {
-        self.tx = None;
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
+        Err(PolarsError::ComputeError("table abandoned before its end".into()))
+    })
 }
 
 /// One table being written: rows buffered up to the end of their row group
@@ -289,18 +296,18 @@ struct Sink<R> {
     /// The article id of a row, for the tables of articles.
     key: Option<fn(&R) -> &str>,
     cuts: GroupCuts,
-    /// Rows waiting for their row group, after those of `carried`.
+    /// Rows waiting for their row group, after those of `waiting`.
     buf: Vec<R>,
     /// Rows waiting for their row group as frames, before those of `buf`,
     /// each with its first row in the last run's table when carried over.
-    carried: Vec<(DataFrame, Option<usize>)>,
+    waiting: Vec<(DataFrame, Option<usize>)>,
     /// The last run's Parquet file of this table, whose row groups are
     /// copied when the same rows make a row group again.
     old: Option<std::sync::Arc<carry::OldParquet>>,
     /// Row groups copied from `old`, and written in all.
     groups: (usize, usize),
-    /// Number of rows in `carried`.
-    carried_rows: usize,
+    /// Number of rows in `waiting`.
+    waiting_rows: usize,
     /// CSV written as the rows come rather than a row group at a time: set
     /// once rows carried over with their CSV text (see [`carry`]) may come.
     csv_ahead: bool,
@@ -333,11 +340,11 @@ impl<R> Sink<R> {
             .with_key_value_metadata(Some(kv))
             .batched(&schema)
             .map_err(pe)?;
-        let parquet = ParquetLane::start(name, parquet).map_err(io(&tmp_parquet))?;
+        let parquet = parquet_lane(name, parquet).map_err(io(&tmp_parquet))?;
         let f = std::fs::File::create(&tmp_csv).map_err(io(&tmp_csv))?;
         let sync_csv = f.try_clone().map_err(io(&tmp_csv))?;
         let csv = CsvWriter::new(f).include_header(true).batched(&schema).map_err(pe)?;
-        Ok(Sink { name, frame, key, cuts: GroupCuts { keyed: key.is_some(), last: None }, buf: Vec::new(), carried: Vec::new(), old: None, groups: (0, 0), carried_rows: 0, csv_ahead: false, rows: 0, parquet, csv, tmp_parquet, tmp_csv, sync: [sync_parquet, sync_csv] })
+        Ok(Sink { name, frame, key, cuts: GroupCuts { keyed: key.is_some(), last: None }, buf: Vec::new(), waiting: Vec::new(), old: None, groups: (0, 0), waiting_rows: 0, csv_ahead: false, rows: 0, parquet, csv, tmp_parquet, tmp_csv, sync: [sync_parquet, sync_csv] })
     }
 
     fn pe(&self) -> impl Fn(PolarsError) -> OutputError + '_ {
@@ -361,10 +368,10 @@ impl<R> Sink<R> {
     fn write_csv_ahead(&mut self) -> Result<(), OutputError> {
         if !self.csv_ahead {
             self.push_waiting_as_frame()?;
-            for (df, _) in &self.carried {
+            for (df, _) in &self.waiting {
                 self.csv.write_batch(df).map_err(self.pe())?;
             }
-            if self.rows == 0 && self.carried.is_empty() {
+            if self.rows == 0 && self.waiting.is_empty() {
                 let header = (self.frame)(&[]).map_err(self.pe())?;
                 self.csv.write_batch(&header).map_err(self.pe())?;
             }
@@ -373,13 +380,13 @@ impl<R> Sink<R> {
         Ok(())
     }
 
-    /// Moves the rows of `buf` into `carried` as one frame.
+    /// Moves the rows of `buf` into `waiting` as one frame.
     fn push_waiting_as_frame(&mut self) -> Result<(), OutputError> {
         if !self.buf.is_empty() {
             let rows = std::mem::take(&mut self.buf);
             let f = (self.frame)(&rows).map_err(self.pe())?;
-            self.carried_rows += f.height();
-            self.carried.push((f, None));
+            self.waiting_rows += f.height();
+            self.waiting.push((f, None));
         }
         Ok(())
     }
@@ -396,7 +403,7 @@ impl<R> Sink<R> {
             return self.push_frame(df, None);
         }
         for r in rows {
-            if self.cuts.before(self.carried_rows + self.buf.len(), self.key.map(|k| k(&r))) {
+            if self.cuts.before(self.waiting_rows + self.buf.len(), self.key.map(|k| k(&r))) {
                 self.write_waiting()?;
             }
             self.buf.push(r);
@@ -435,18 +442,18 @@ impl<R> Sink<R> {
         let mut start = 0;
         for i in 0..df.height() {
             let key = keys.as_ref().and_then(|k| k.get(i));
-            if self.cuts.before(self.carried_rows + (i - start), key) {
+            if self.cuts.before(self.waiting_rows + (i - start), key) {
                 if i > start {
-                    self.carried_rows += i - start;
-                    self.carried.push((df.slice(start as i64, i - start), from.map(|f| f + start)));
+                    self.waiting_rows += i - start;
+                    self.waiting.push((df.slice(start as i64, i - start), from.map(|f| f + start)));
                 }
                 self.write_waiting()?;
                 start = i;
             }
         }
         let rest = df.height() - start;
-        self.carried_rows += rest;
-        self.carried.push((df.slice(start as i64, rest), from.map(|f| f + start)));
+        self.waiting_rows += rest;
+        self.waiting.push((df.slice(start as i64, rest), from.map(|f| f + start)));
         Ok(())
     }
 
@@ -457,16 +464,16 @@ impl<R> Sink<R> {
     /// copied instead: the same bytes.
     fn write_waiting(&mut self) -> Result<(), OutputError> {
         let rows = std::mem::take(&mut self.buf);
-        if self.carried.is_empty() {
+        if self.waiting.is_empty() {
             let df = (self.frame)(&rows).map_err(self.pe())?;
             return self.write_frame(df);
         }
         if !rows.is_empty() {
             let f = (self.frame)(&rows).map_err(self.pe())?;
-            self.carried.push((f, None));
+            self.waiting.push((f, None));
         }
-        let group = std::mem::take(&mut self.carried);
-        let take = std::mem::take(&mut self.carried_rows) + rows.len();
+        let group = std::mem::take(&mut self.waiting);
+        let take = std::mem::take(&mut self.waiting_rows) + rows.len();
         let copy = self.copyable(&group, take);
         let parts: Vec<DataFrame> = group.into_iter().map(|(df, _)| df).collect();
         if let (Some(k), Some(old)) = (copy, self.old.clone()) {
@@ -503,18 +510,19 @@ impl<R> Sink<R> {
 
     /// Rows pushed so far.
     fn waiting_or_written(&self) -> usize {
-        self.rows + self.carried_rows + self.buf.len()
+        self.rows + self.waiting_rows + self.buf.len()
     }
 
     /// Writes the last row group and the footers, syncs both files; returns
     /// the (temporary, final) paths.
     fn finish(mut self, dir: &Path) -> Result<TableFiles, OutputError> {
         // The last group (or, for an empty table, its schema).
-        if self.rows == 0 || !self.buf.is_empty() || self.carried_rows > 0 {
+        if self.rows == 0 || !self.buf.is_empty() || self.waiting_rows > 0 {
             self.write_waiting()?;
         }
         self.csv.finish().map_err(self.pe())?;
-        self.parquet.finish().map_err(self.pe())?;
+        let written = self.parquet.finish().unwrap_or_else(|| Err(PolarsError::ComputeError("table already finished".into())));
+        written.map_err(self.pe())?;
         if self.old.is_some() {
             tracing::debug!("{}: {} of {} row groups copied from the last table", self.name, self.groups.0, self.groups.1);
         }
@@ -554,80 +562,36 @@ pub struct TablesWriter {
     dropped: HashSet<String>,
 }
 
-/// What the articles thread is sent: rows (with the bound they were
-/// released with and the files whose carried rows are dropped from now on),
-/// or the end of the table.
-enum ArticlesMsg {
-    Rows(Vec<ArticleRow>, Option<String>, Vec<String>),
-    Finish,
-}
+/// What the articles thread is sent: rows, the bound they were released
+/// with and the files whose carried rows are dropped from now on.
+type ArticlesMsg = (Vec<ArticleRow>, Option<String>, Vec<String>);
 
-/// The `articles` table, written by a thread of its own; a channel of two
+/// The `articles` table, written by a thread of its own; a queue of two
 /// batches keeps it in step with the rest.
-struct ArticlesLane {
-    tx: Option<std::sync::mpsc::SyncSender<ArticlesMsg>>,
-    handle: Option<std::thread::JoinHandle<ArticlesWritten>>,
-}
+type ArticlesLane = Worker<ArticlesMsg, ArticlesWritten>;
 
-impl ArticlesLane {
-    fn start(dir: &Path, mut carry: Option<carry::ArticlesPart>) -> Result<ArticlesLane, OutputError> {
-        let mut sink = Sink::create(dir, "articles", articles_frame, Some(|a: &ArticleRow| a.article_id.as_str()))?;
-        if let Some(c) = &carry {
-            sink.copy_row_groups_from(c.old_parquet());
-        }
-        let out = dir.to_path_buf();
-        let (tx, rx) = std::sync::mpsc::sync_channel::<ArticlesMsg>(2);
-        let handle = std::thread::Builder::new()
-            .name("anugerah-articles".into())
-            .spawn(move || {
-                let mut dropped: HashSet<String> = HashSet::new();
-                for msg in rx {
-                    match msg {
-                        ArticlesMsg::Rows(rows, bound, gone) => {
-                            dropped.extend(gone);
-                            match carry.as_mut() {
-                                Some(c) => c.merge(&mut sink, rows, bound.as_deref(), &|p| dropped.contains(p))?,
-                                None => sink.push(rows)?,
-                            }
-                        }
-                        ArticlesMsg::Finish => {
-                            let rows = sink.waiting_or_written();
-                            return Ok((rows, sink.finish(&out)?));
-                        }
-                    }
-                }
-                Err(OutputError::Io { path: out, source: std::io::Error::other("articles table abandoned before its end") })
-            })
-            .map_err(|e| OutputError::Io { path: dir.to_path_buf(), source: e })?;
-        Ok(ArticlesLane { tx: Some(tx), handle: Some(handle) })
+fn articles_lane(dir: &Path, mut carry: Option<carry::ArticlesPart>) -> Result<ArticlesLane, OutputError> {
+    let mut sink = Sink::create(dir, "articles", articles_frame, Some(|a: &ArticleRow| a.article_id.as_str()))?;
+    if let Some(c) = &carry {
+        sink.copy_row_groups_from(c.old_parquet());
     }
-
-    fn send(&mut self, msg: ArticlesMsg) {
-        // A closed channel means the thread failed: finish() reports it.
-        if self.tx.as_ref().is_some_and(|tx| tx.send(msg).is_err()) {
-            self.tx = None;
+    let out = dir.to_path_buf();
+    Worker::spawn("anugerah-articles".into(), 2, move |rx: std::sync::mpsc::Receiver<Option<ArticlesMsg>>| {
+        let mut dropped: HashSet<String> = HashSet::new();
+        for msg in rx {
+            let Some((rows, bound, gone)) = msg else {
+                let rows = sink.waiting_or_written();
+                return Ok((rows, sink.finish(&out)?));
+            };
+            dropped.extend(gone);
+            match carry.as_mut() {
+                Some(c) => c.merge(&mut sink, rows, bound.as_deref(), &|p| dropped.contains(p))?,
+                None => sink.push(rows)?,
+            }
         }
-    }
-
-    /// Writes the last row group, footer and fsyncs; the row count and the
-    /// (temporary, final) paths of the two files.
-    fn finish(mut self) -> ArticlesWritten {
-        self.send(ArticlesMsg::Finish);
-        self.tx = None;
-        match self.handle.take() {
-            Some(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            None => Err(OutputError::Io { path: PathBuf::new(), source: std::io::Error::other("articles table already finished") }),
-        }
-    }
-}
-
-impl Drop for ArticlesLane {
-    fn drop(&mut self) {
-        self.tx = None;
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
+        Err(OutputError::Io { path: out, source: std::io::Error::other("articles table abandoned before its end") })
+    })
+    .map_err(|e| OutputError::Io { path: dir.to_path_buf(), source: e })
 }
 
 impl TablesWriter {
@@ -654,7 +618,7 @@ impl TablesWriter {
         Ok(TablesWriter {
             dir: dir.to_path_buf(),
             mentions,
-            articles: ArticlesLane::start(dir, articles_carry)?,
+            articles: articles_lane(dir, articles_carry)?,
             errors: Sink::create(dir, "errors", errors_frame, None)?,
             summary: SummaryBuilder::default(),
             carry,
@@ -669,7 +633,7 @@ impl TablesWriter {
     /// `bound` are merged in, except those of the files in `gone` or in the
     /// `gone` of earlier batches (deleted, or read again).
     pub fn push_batch(&mut self, articles: Vec<ArticleRow>, mentions: Vec<Mention>, errors: Vec<ErrorRow>, bound: Option<&str>, gone: Vec<String>) -> Result<(), OutputError> {
-        self.articles.send(ArticlesMsg::Rows(articles, bound.map(str::to_string), gone.clone()));
+        self.articles.send((articles, bound.map(str::to_string), gone.clone()));
         let Some(carry) = self.carry.as_mut() else {
             self.push_mentions(mentions)?;
             return self.errors.push(errors);
@@ -689,7 +653,7 @@ impl TablesWriter {
 
     /// Appends articles rows, in table order.
     pub fn push_articles(&mut self, rows: Vec<ArticleRow>) -> Result<(), OutputError> {
-        self.articles.send(ArticlesMsg::Rows(rows, None, Vec::new()));
+        self.articles.send((rows, None, Vec::new()));
         Ok(())
     }
 
@@ -703,7 +667,7 @@ impl TablesWriter {
     /// The tables are finished on threads of their own (the last row groups,
     /// footers and fsyncs are the part of the run nothing else overlaps).
     pub fn finish(self) -> Result<Finished, OutputError> {
-        let TablesWriter { dir, mentions, articles, errors, summary, .. } = self;
+        let TablesWriter { dir, mentions, mut articles, errors, summary, .. } = self;
         let mut counts = TableCounts { mentions: mentions.waiting_or_written(), errors: errors.waiting_or_written(), articles: 0 };
         fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
             h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
@@ -716,7 +680,7 @@ impl TablesWriter {
                 sink.finish(&dir)
             });
             let errors = errors.finish(&dir);
-            let articles = articles.finish();
+            let articles = articles.finish().unwrap_or_else(|| Err(OutputError::Io { path: dir.clone(), source: std::io::Error::other("articles table already finished") }));
             ([join(mentions), errors, join(summary)], articles)
         });
         let (articles_rows, articles_files) = articles?;

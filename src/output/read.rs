@@ -57,9 +57,14 @@ impl Table {
     }
 
     fn parquet(path: &Path) -> Result<Table, ReadError> {
-        let err = |e: PolarsError| ReadError::Table { path: path.to_path_buf(), message: e.to_string() };
         let f = std::fs::File::open(path).map_err(|source| ReadError::Io { path: path.to_path_buf(), source })?;
-        let df = ParquetReader::new(f).finish().map_err(err)?;
+        Table::parquet_from(path, f)
+    }
+
+    /// The Parquet table of `path` read from `source` (its bytes).
+    fn parquet_from(path: &Path, source: impl polars::io::mmap::MmapBytesReader) -> Result<Table, ReadError> {
+        let err = |e: PolarsError| ReadError::Table { path: path.to_path_buf(), message: e.to_string() };
+        let df = ParquetReader::new(source).finish().map_err(err)?;
         let mut cols = HashMap::new();
         for c in df.columns() {
             // Dates become `YYYY-MM-DD`, numbers their decimal text.
@@ -196,7 +201,15 @@ pub fn read_articles(dir: &Path) -> Result<Vec<ArticleRow>, ReadError> {
 
 /// The `errors` table of `dir`.
 pub fn read_errors(dir: &Path) -> Result<Vec<ErrorRow>, ReadError> {
-    let t = Table::open(dir, "errors")?;
+    errors_of(Table::open(dir, "errors")?)
+}
+
+/// The rows of an `errors` Parquet file (`path`) already read (`bytes`).
+pub fn errors_from_parquet(path: &Path, bytes: &[u8]) -> Result<Vec<ErrorRow>, ReadError> {
+    errors_of(Table::parquet_from(path, std::io::Cursor::new(bytes))?)
+}
+
+fn errors_of(t: Table) -> Result<Vec<ErrorRow>, ReadError> {
     let (source_path, article_id, stage, message) = (t.req("source_path")?, t.opt("article_id")?, t.req("stage")?, t.req("message")?);
     Ok(source_path
         .into_iter()
