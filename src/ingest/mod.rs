@@ -111,6 +111,9 @@ fn plain_relative_id(root: &Path, path: &Path) -> Option<String> {
     plain.then(|| rel.to_string())
 }
 
+/// `stage` of the error rows of the corpus walk (made again by every run).
+pub const WALK_STAGE: &str = "walk";
+
 /// Walks `root` recursively (following no symlink loops) and lists the files to read.
 /// Files are looked at (`stat`) in parallel, on the current rayon pool.
 pub fn discover(root: &Path) -> Discovery {
@@ -125,7 +128,7 @@ pub fn discover(root: &Path) -> Discovery {
                 out.errors.push(ErrorRow {
                     source_path: p,
                     article_id: None,
-                    stage: "walk".into(),
+                    stage: WALK_STAGE.into(),
                     message: err.to_string(),
                 });
                 continue;
@@ -146,7 +149,7 @@ pub fn discover(root: &Path) -> Discovery {
             out.errors.push(ErrorRow {
                 source_path: rel.clone(),
                 article_id: Some(rel.clone()),
-                stage: "walk".into(),
+                stage: WALK_STAGE.into(),
                 message: "file name is not valid UTF-8; read with replacement characters in its id".into(),
             });
         }

@@ -253,7 +253,7 @@ impl Carry {
         }
         let errors_bytes = read_verified(dir, "errors.parquet", verify)?;
         let errors = match errors_from_parquet(&dir.join("errors.parquet"), &errors_bytes) {
-            Ok(rows) => rows.into_iter().filter(|e| e.stage != "walk").collect(),
+            Ok(rows) => rows.into_iter().filter(|e| e.stage != crate::ingest::WALK_STAGE).collect(),
             Err(e) => return Err(bad(&e.to_string())),
         };
         let mentions = Mentions {
