@@ -518,7 +518,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     let (mut new, mut changed, mut unchanged) = (0usize, 0usize, 0usize);
     // Rows wait here until no later file can sort before them (see `Pending`).
     let mut pending = Pending { errors: discovery.errors.clone(), ..Default::default() };
-    let mut entries = Vec::with_capacity(files.len());
+    let mut entries = state::EntryLines::create(&opts.out)?;
     let mut first = 0;
     while first < files.len() {
         let mut last = first + 1;
@@ -565,13 +565,16 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
                 Kind::Changed => changed += 1,
                 Kind::Unchanged => unchanged += 1,
             }
+            let fresh = d.result.is_some();
             if let Some(result) = d.result {
                 pending.articles.extend(result.articles);
                 pending.mentions.extend(result.mentions);
                 pending.errors.extend(result.errors);
-                dropped.push(d.entry.path.clone());
             }
-            entries.push(d.entry);
+            entries.push(&d.entry)?;
+            if fresh {
+                dropped.push(d.entry.path);
+            }
         }
         let bound = files.get(last).map(|f| f.rel_path.clone());
         let batch = pending.release(bound.as_deref());
@@ -584,14 +587,12 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     bar.finish_and_clear();
     tracing::debug!("files processed at {:.3}s", started.elapsed().as_secs_f64());
 
-    // The bulk of the manifest is made while the tables are finished.
-    let entries_text = std::thread::spawn(move || state::entries_text(&entries));
     let finished = match tables.finish() {
         // A fresh row with the key of a carried one (ids made equal by
         // unusual file names): its place is known only to a full run.
         Err(OutputError::Carry(why)) if reuse => {
             tracing::warn!("reading every file again: {why}");
-            drop(_lock);
+            drop((entries, _lock));
             let mut again = run_with(opts, Mode::Full)?;
             again.full_reason = Some("a new article has the id of an unchanged one".into());
             return Ok(again);
@@ -621,8 +622,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
         totals,
         ..Default::default()
     };
-    let entries_text = entries_text.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    state::write_manifest_with(&opts.out, manifest, &entries_text)?;
+    entries.write_manifest(&opts.out, manifest)?;
     let _ = out_synced.join();
     tracing::debug!("state written at {:.3}s", started.elapsed().as_secs_f64());
     let summary = RunSummary {

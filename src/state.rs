@@ -382,14 +382,17 @@ pub fn table_stamps(out: &Path, names: &[&str]) -> Option<Vec<Stamp>> {
 
 /// Writes `bytes` to `path` atomically: temporary file, fsync, rename, fsync of the folder.
 pub fn write_atomic(path: &Path, chunks: &[&[u8]]) -> Result<(), StateError> {
+    write_atomic_with(path, |w| chunks.iter().try_for_each(|c| w.write_all(c)))
+}
+
+/// [`write_atomic`] of what `write` writes.
+fn write_atomic_with(path: &Path, write: impl FnOnce(&mut std::io::BufWriter<File>) -> std::io::Result<()>) -> Result<(), StateError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let tmp = dir.join(format!(".{}.tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
     {
         let f = File::create(&tmp).map_err(io(&tmp))?;
         let mut w = std::io::BufWriter::with_capacity(1 << 20, f);
-        for c in chunks {
-            w.write_all(c).map_err(io(&tmp))?;
-        }
+        write(&mut w).map_err(io(&tmp))?;
         w.flush().map_err(io(&tmp))?;
         w.get_ref().sync_all().map_err(io(&tmp))?;
     }
@@ -407,27 +410,62 @@ pub fn sync_dir(dir: &Path) {
 
 /// Writes the manifest (last, after the tables).
 pub fn write_manifest(out: &Path, mut m: Manifest) -> Result<(), StateError> {
-    let entries = entries_text(&std::mem::take(&mut m.entries));
-    write_manifest_with(out, m, &entries)
-}
-
-/// The `entries` of a manifest as its lines, for [`write_manifest_with`]
-/// (the bulk of the manifest: it can be made while the tables are being finished).
-pub fn entries_text(entries: &[Entry]) -> String {
-    let mut text = String::with_capacity(entries.len() * 120);
-    for e in entries {
+    let mut text = String::with_capacity(m.entries.len() * 120);
+    for e in std::mem::take(&mut m.entries) {
         e.line(&mut text);
     }
-    text
+    let head = manifest_head(m);
+    write_atomic(&state_dir(out).join(MANIFEST), &[&head, text.as_bytes()])
 }
 
-/// Writes the manifest `m` whose entries are `entries` (of [`entries_text`];
-/// those of `m` are ignored).
-pub fn write_manifest_with(out: &Path, mut m: Manifest, entries: &str) -> Result<(), StateError> {
-    let dir = state_dir(out);
+/// The JSON line (with its newline) that starts the manifest `m`.
+fn manifest_head(mut m: Manifest) -> Vec<u8> {
     m.format = STATE_FORMAT;
-    let head = serde_json::to_vec(&m).expect("manifest serializes");
-    write_atomic(&dir.join(MANIFEST), &[&head, b"\n", entries.as_bytes()])
+    let mut head = serde_json::to_vec(&m).expect("manifest serializes");
+    head.push(b'\n');
+    head
+}
+
+/// The file lines of the manifest a run is making, written to a temporary
+/// file of the state folder as files are done (in path order), so a run
+/// holds none of them in memory however large the corpus.
+pub struct EntryLines {
+    path: PathBuf,
+    writer: std::io::BufWriter<File>,
+    line: String,
+}
+
+impl EntryLines {
+    /// Starts the lines in `<out>/.anugerah-state/` (after [`cleanup`], which
+    /// would remove them).
+    pub fn create(out: &Path) -> Result<EntryLines, StateError> {
+        let path = state_dir(out).join(".entries.tmp");
+        let file = File::options().read(true).write(true).create(true).truncate(true).open(&path).map_err(io(&path))?;
+        Ok(EntryLines { path, writer: std::io::BufWriter::with_capacity(1 << 20, file), line: String::new() })
+    }
+
+    /// Appends the line of `e`.
+    pub fn push(&mut self, e: &Entry) -> Result<(), StateError> {
+        self.line.clear();
+        e.line(&mut self.line);
+        self.writer.write_all(self.line.as_bytes()).map_err(io(&self.path))
+    }
+
+    /// Writes the manifest `m` (its `entries` ignored) with these lines,
+    /// and removes the temporary file.
+    pub fn write_manifest(self, out: &Path, m: Manifest) -> Result<(), StateError> {
+        use std::io::Seek;
+        let EntryLines { path, writer, .. } = self;
+        let mut lines = writer.into_inner().map_err(|e| io(&path)(e.into_error()))?;
+        lines.rewind().map_err(io(&path))?;
+        let head = manifest_head(m);
+        write_atomic_with(&state_dir(out).join(MANIFEST), |w| {
+            w.write_all(&head)?;
+            std::io::copy(&mut lines, w).map(drop)
+        })?;
+        let _ = std::fs::remove_file(&path);
+        Ok(())
+    }
 }
 
 /// Removes leftover temporary files, and the results files earlier versions kept.
