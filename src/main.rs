@@ -199,13 +199,8 @@ fn explain(rules: &rules::Rules, file: PathBuf, id: Option<String>) -> Result<()
     let Some(format) = ingest::format_for(&file) else { bail!("{}: not a .txt, .html or .jsonl file", file.display()) };
     let parent = file.parent().map(PathBuf::from).unwrap_or_default();
     let meta = std::fs::metadata(&file).with_context(|| format!("cannot read {}", file.display()))?;
-    let source = ingest::SourceFile {
-        rel_path: ingest::relative_id(&parent, &file),
-        path: file.clone(),
-        format,
-        size: meta.len(),
-        mtime_ns: 0,
-    };
+    let mut source = ingest::SourceFile::new(ingest::relative_id(&parent, &file), file.clone(), format);
+    source.size = meta.len();
     let outcome = ingest::read_source(&source);
     for e in &outcome.errors {
         writeln!(out, "error: {} ({})", e.message, e.article_id.as_deref().unwrap_or(""))?;

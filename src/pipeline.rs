@@ -262,7 +262,7 @@ fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id
         hash = h;
         extract_outcome(rules, outcome)
     });
-    let hash = hash.or_else(|| state::hash_file(&f.path).ok());
+    let hash = hash.or_else(|| state::hash_file(&f.path()).ok());
     let io_failed = result.errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
     let retry = hash.is_none() || io_failed || shared_id;
     let entry = entry_after_read(f, hash.unwrap_or_default(), retry, run_start_ns);
@@ -274,7 +274,7 @@ fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id
 /// size and mtime seen by the walk (it changed while it was read).
 fn entry_after_read(f: &SourceFile, hash: String, retry: bool, run_start_ns: i64) -> Entry {
     let mtime_ns = f.mtime_ns as i64;
-    let stable = state::stat(&f.path) == Some((f.size, mtime_ns));
+    let stable = state::stat(&f.path()) == Some((f.size, mtime_ns));
     Entry {
         path: f.rel_path.clone(),
         size: f.size,
@@ -305,7 +305,7 @@ impl Done {
 /// The entry of `f` when its bytes hash as `known` says (its rows may be
 /// carried over although its size or mtime alone do not prove it).
 fn unchanged_by_hash(f: &SourceFile, known: &Entry, run_start_ns: i64) -> Option<Entry> {
-    let hash = state::hash_file(&f.path).ok()?;
+    let hash = state::hash_file(&f.path()).ok()?;
     (known.reusable() && hash == known.hash).then(|| entry_after_read(f, hash, false, run_start_ns))
 }
 

@@ -112,13 +112,7 @@ pub fn extract_stream<R: Read, W: Write, E: Write>(
     out: &mut W,
     err: &mut E,
 ) -> std::io::Result<StreamSummary> {
-    let file = SourceFile {
-        rel_path: source.to_string(),
-        path: input_path.to_path_buf(),
-        format: Format::Jsonl,
-        size: 0,
-        mtime_ns: 0,
-    };
+    let file = SourceFile::new(source, input_path, Format::Jsonl);
     let mut reader = BufReader::with_capacity(1 << 16, input);
     let mut summary = StreamSummary::default();
     let mut line_no = 0usize;

@@ -8,7 +8,6 @@ use anugerah::model::{Article, Format};
 use anugerah::rules::Rules;
 use proptest::prelude::*;
 use std::io::BufReader;
-use std::path::PathBuf;
 use std::sync::LazyLock;
 
 static RULES: LazyLock<Rules> = LazyLock::new(Rules::embedded);
@@ -21,7 +20,7 @@ fn config() -> ProptestConfig {
 }
 
 fn source(format: Format, rel: &str) -> SourceFile {
-    SourceFile { rel_path: rel.into(), path: PathBuf::from(rel), format, size: 0, mtime_ns: 0 }
+    SourceFile::new(rel, rel, format)
 }
 
 fn article(text: String) -> Article {
@@ -187,7 +186,8 @@ proptest! {
         let name = format!("f.{}", format.as_str());
         let path = dir.path().join(&name);
         std::fs::write(&path, &bytes).unwrap();
-        let file = SourceFile { rel_path: name.clone(), path, format, size: bytes.len() as u64, mtime_ns: 0 };
+        let mut file = SourceFile::new(name.clone(), path, format);
+        file.size = bytes.len() as u64;
         let out = ingest::read_source(&file);
         prop_assert!(!out.articles.is_empty() || !out.errors.is_empty() || format == Format::Jsonl);
         for a in &out.articles {

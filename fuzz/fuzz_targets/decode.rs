@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(d) = decode::decode_bytes(data) {
         assert!(!d.text.contains('\0'));
-        let file = SourceFile { rel_path: "f.txt".into(), path: "f.txt".into(), format: Format::Txt, size: 0, mtime_ns: 0 };
+        let file = SourceFile::new("f.txt", "f.txt", Format::Txt);
         let _ = text::article_from_text(&file, d);
     }
 });

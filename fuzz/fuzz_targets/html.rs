@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     if let Ok(d) = decode::decode_bytes(data) {
         let _ = html::flatten_deep(&d.text, 4);
-        let file = SourceFile { rel_path: "f.html".into(), path: "f.html".into(), format: Format::Html, size: 0, mtime_ns: 0 };
+        let file = SourceFile::new("f.html", "f.html", Format::Html);
         let _ = html::article_from_html(&file, d);
     }
 });

@@ -369,10 +369,9 @@ fn collapse(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn parse(html: &str) -> Article {
-        let file = SourceFile { rel_path: "a.html".into(), path: PathBuf::from("a.html"), format: Format::Html, size: 0, mtime_ns: 0 };
+        let file = SourceFile::new("a.html", "a.html", Format::Html);
         article_from_html(&file, Decoded { text: html.into(), note: None })
     }
 

@@ -14,7 +14,7 @@ pub fn read_jsonl_file(file: &SourceFile) -> super::FileOutcome {
 /// bytes, computed while they are read; `None` when reading failed.
 pub fn read_jsonl_file_hashed(file: &SourceFile) -> (super::FileOutcome, Option<String>) {
     let mut out = super::FileOutcome::default();
-    let handle = match std::fs::File::open(&file.path) {
+    let handle = match std::fs::File::open(file.path()) {
         Ok(h) => h,
         Err(e) => {
             out.errors.push(error_row(file, None, &IngestError::Io(e)));
@@ -223,10 +223,9 @@ fn error_row(file: &SourceFile, article_id: Option<String>, e: &IngestError) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     fn source() -> SourceFile {
-        SourceFile { rel_path: "d/a.jsonl".into(), path: PathBuf::from("d/a.jsonl"), format: Format::Jsonl, size: 0, mtime_ns: 0 }
+        SourceFile::new("d/a.jsonl", "d/a.jsonl", Format::Jsonl)
     }
 
     fn read(s: &str) -> super::super::FileOutcome {

@@ -7,7 +7,9 @@ pub mod text;
 
 use crate::model::{Article, ErrorRow, Format};
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use thiserror::Error;
 
 /// Largest txt/html file read whole; larger ones become an error row.
@@ -41,12 +43,15 @@ pub enum IngestError {
 }
 
 /// A file found in the corpus that anugerah reads.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+///
+/// Files sort by relative path, then by full path (only files whose names
+/// are not UTF-8 can share a relative path).
+#[derive(Debug, Clone)]
 pub struct SourceFile {
     /// Path relative to the corpus root with `/` separators.
     pub rel_path: String,
-    /// Full path on disk.
-    pub path: PathBuf,
+    /// Where the file is on disk: see [`SourceFile::path`].
+    location: Location,
     /// Reader to use.
     pub format: Format,
     /// Size in bytes at discovery.
@@ -54,6 +59,64 @@ pub struct SourceFile {
     /// Modification time in nanoseconds since the epoch (0 when unknown).
     pub mtime_ns: i128,
 }
+
+/// Where a source file is on disk: under a corpus root shared by every
+/// file of a walk, at the file's relative path (the common case: a walk
+/// of a million files holds one root, not a million full paths), or at a
+/// path of its own.
+#[derive(Debug, Clone)]
+enum Location {
+    Under(Arc<Path>),
+    At(PathBuf),
+}
+
+impl SourceFile {
+    /// The file at `path`, named `rel_path` in the tables; size and mtime unknown.
+    pub fn new(rel_path: impl Into<String>, path: impl Into<PathBuf>, format: Format) -> SourceFile {
+        SourceFile { rel_path: rel_path.into(), location: Location::At(path.into()), format, size: 0, mtime_ns: 0 }
+    }
+
+    /// The file found at `path` by a walk of `root`: kept as `root` and the
+    /// relative path when these give `path` back exactly.
+    fn walked(root: &Arc<Path>, rel_path: String, path: PathBuf, format: Format) -> SourceFile {
+        let root_bytes = root.as_os_str().as_encoded_bytes();
+        let rest = path.as_os_str().as_encoded_bytes().strip_prefix(root_bytes).and_then(|r| r.strip_prefix(b"/"));
+        let rejoins = !root_bytes.is_empty() && !root_bytes.ends_with(b"/") && rest == Some(rel_path.as_bytes());
+        let location = if rejoins { Location::Under(root.clone()) } else { Location::At(path) };
+        SourceFile { rel_path, location, format, size: 0, mtime_ns: 0 }
+    }
+
+    /// Full path on disk.
+    pub fn path(&self) -> Cow<'_, Path> {
+        match &self.location {
+            Location::Under(root) => Cow::Owned(root.join(&self.rel_path)),
+            Location::At(path) => Cow::Borrowed(path),
+        }
+    }
+}
+
+impl Ord for SourceFile {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rel_path
+            .cmp(&other.rel_path)
+            .then_with(|| self.path().cmp(&other.path()))
+            .then_with(|| (self.format, self.size, self.mtime_ns).cmp(&(other.format, other.size, other.mtime_ns)))
+    }
+}
+
+impl PartialOrd for SourceFile {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for SourceFile {}
 
 /// What a walk of the corpus found.
 #[derive(Debug, Default)]
@@ -118,6 +181,7 @@ pub const WALK_STAGE: &str = "walk";
 /// Files are looked at (`stat`) in parallel, on the current rayon pool.
 pub fn discover(root: &Path) -> Discovery {
     let mut out = Discovery::default();
+    let shared_root: Arc<Path> = Arc::from(root);
     // Unsorted (sorting by name in walkdir parses each path on every
     // comparison): files and errors are sorted once at the end.
     for entry in walkdir::WalkDir::new(root).follow_links(true) {
@@ -153,16 +217,17 @@ pub fn discover(root: &Path) -> Discovery {
                 message: "file name is not valid UTF-8; read with replacement characters in its id".into(),
             });
         }
-        out.files.push(SourceFile { rel_path: rel, path: entry.into_path(), format, size: 0, mtime_ns: 0 });
+        out.files.push(SourceFile::walked(&shared_root, rel, entry.into_path(), format));
     }
     // Size and mtime of every file, on all threads of the current rayon pool.
     out.files.par_iter_mut().for_each(|f| {
-        if let Ok(m) = std::fs::metadata(&f.path) {
+        if let Ok(m) = std::fs::metadata(f.path()) {
             (f.size, f.mtime_ns) = (m.len(), mtime_nanos(&m));
         }
     });
     // The order is total (paths differ), so an unstable sort is deterministic.
     out.files.par_sort_unstable();
+    out.files.shrink_to_fit();
     out.errors.sort();
     out
 }
@@ -211,7 +276,7 @@ pub fn read_source_hashed(file: &SourceFile) -> (FileOutcome, Option<String>) {
 /// `hash` to the blake3 of the bytes when they were read.
 fn read_document_hashed(file: &SourceFile, hash: &mut Option<String>) -> Result<decode::Decoded, IngestError> {
     use std::io::Read;
-    let f = std::fs::File::open(&file.path)?;
+    let f = std::fs::File::open(file.path())?;
     let size = f.metadata()?.len();
     if size > MAX_DOCUMENT_BYTES {
         return Err(IngestError::TooLarge { size, limit: MAX_DOCUMENT_BYTES });
@@ -252,6 +317,30 @@ mod tests {
             ("corpus", "corpus/html/a.html/"),
         ] {
             assert_eq!(relative_id(Path::new(root), Path::new(path)), split(root, path), "{root} {path}");
+        }
+    }
+
+    #[test]
+    fn walked_files_keep_their_exact_path() {
+        for (root, path) in [
+            ("corpus", "corpus/html/a.html"),
+            ("corpus/", "corpus/html/a.html"),
+            ("corpus", "corpus//html/./a.html"),
+            ("/tmp/c", "/tmp/c/a b/ç.txt"),
+            ("a/./b", "a/./b/c.txt"),
+            ("", "a.txt"),
+        ] {
+            let shared: Arc<Path> = Arc::from(Path::new(root));
+            let f = SourceFile::walked(&shared, relative_id(Path::new(root), Path::new(path)), PathBuf::from(path), Format::Txt);
+            assert_eq!(f.path().as_os_str(), Path::new(path).as_os_str(), "{root} {path}");
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let path = Path::new(std::ffi::OsStr::from_bytes(b"corpus/bad\xff.txt"));
+            let shared: Arc<Path> = Arc::from(Path::new("corpus"));
+            let f = SourceFile::walked(&shared, relative_id(Path::new("corpus"), path), path.to_path_buf(), Format::Txt);
+            assert_eq!(f.path().as_os_str(), path.as_os_str());
         }
     }
 }
