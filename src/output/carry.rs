@@ -32,8 +32,7 @@ pub struct Carry {
 
 /// The carried `articles` rows and the next one to merge.
 struct Articles {
-    df: DataFrame,
-    parquet: std::sync::Arc<OldParquet>,
+    rows: OldRows,
     csv: Option<CsvLines>,
     article_id: StringChunked,
     next: usize,
@@ -105,7 +104,7 @@ impl CsvLines {
 /// encoding would give.
 pub(super) struct OldParquet {
     bytes: polars_buffer::Buffer<u8>,
-    meta: polars_parquet::parquet::metadata::FileMetadata,
+    meta: std::sync::Arc<polars_parquet::parquet::metadata::FileMetadata>,
     /// First row of each row group, and the row count last.
     starts: Vec<usize>,
 }
@@ -113,7 +112,7 @@ pub(super) struct OldParquet {
 impl OldParquet {
     fn read(bytes: Vec<u8>) -> Result<OldParquet, OutputError> {
         let bytes = polars_buffer::Buffer::from(bytes);
-        let meta = polars_parquet::parquet::read::read_metadata(&mut std::io::Cursor::new(bytes.clone())).map_err(|e| bad(&e.to_string()))?;
+        let meta = std::sync::Arc::new(polars_parquet::parquet::read::read_metadata(&mut std::io::Cursor::new(bytes.clone())).map_err(|e| bad(&e.to_string()))?);
         let mut starts = vec![0];
         for rg in &meta.row_groups {
             starts.push(starts.last().copied().unwrap_or(0) + rg.num_rows());
@@ -147,10 +146,82 @@ impl OldParquet {
     }
 }
 
+impl OldParquet {
+    /// Rows of the table.
+    fn height(&self) -> usize {
+        self.starts.last().copied().unwrap_or(0)
+    }
+
+    /// Rows `from..from + len` decoded (`columns`: all when `None`).
+    fn decode(&self, from: usize, len: usize, columns: Option<Vec<String>>) -> PolarsResult<DataFrame> {
+        let mut reader = ParquetReader::new(std::io::Cursor::new(self.bytes.as_ref())).with_slice(Some((from, len))).with_columns(columns);
+        reader.set_metadata(self.meta.clone());
+        reader.finish()
+    }
+}
+
+/// The rows of a carried table, decoded one row group at a time as the
+/// merge moves forward through them: a re-run never holds the last tables
+/// whole, only their keys.
+struct OldRows {
+    parquet: std::sync::Arc<OldParquet>,
+    /// The row group decoded last: its index and rows.
+    decoded: std::cell::RefCell<Option<(usize, DataFrame)>>,
+}
+
+impl OldRows {
+    fn new(parquet: OldParquet) -> OldRows {
+        OldRows { parquet: std::sync::Arc::new(parquet), decoded: Default::default() }
+    }
+
+    fn height(&self) -> usize {
+        self.parquet.height()
+    }
+
+    /// Rows `from..to` (increasing from call to call, so each row group is
+    /// decoded once) as a frame.
+    fn slice(&self, from: usize, to: usize) -> PolarsResult<DataFrame> {
+        let starts = &self.parquet.starts;
+        let mut frame: Option<DataFrame> = None;
+        let mut at = from;
+        while at < to {
+            let k = starts.partition_point(|&s| s <= at).saturating_sub(1);
+            let (first, end) = match (starts.get(k), starts.get(k + 1)) {
+                (Some(&a), Some(&b)) if a <= at && at < b => (a, b),
+                _ => return Err(polars_err!(ComputeError: "row {at} is not in the last table")),
+            };
+            let group = self.group(k, first, end - first)?;
+            let piece = group.slice((at - first) as i64, to.min(end) - at);
+            frame = Some(match frame {
+                None => piece,
+                Some(mut f) => {
+                    f.vstack_mut(&piece)?;
+                    f
+                }
+            });
+            at = to.min(end);
+        }
+        match frame {
+            Some(f) => Ok(f),
+            None => self.parquet.decode(0, 0, None),
+        }
+    }
+
+    /// Row group `k` (rows `first..first + rows`), decoded.
+    fn group(&self, k: usize, first: usize, rows: usize) -> PolarsResult<DataFrame> {
+        let mut decoded = self.decoded.borrow_mut();
+        if let Some((_, df)) = decoded.as_ref().filter(|(at, _)| *at == k) {
+            return Ok(df.clone());
+        }
+        let df = self.parquet.decode(first, rows, None)?;
+        *decoded = Some((k, df.clone()));
+        Ok(df)
+    }
+}
+
 /// The carried `mentions` rows and the next one to merge.
 struct Mentions {
-    df: DataFrame,
-    parquet: std::sync::Arc<OldParquet>,
+    rows: OldRows,
     csv: Option<CsvLines>,
     article_id: StringChunked,
     start: Int64Chunked,
@@ -187,12 +258,14 @@ fn bad(what: &str) -> OutputError {
     OutputError::Carry(what.to_string())
 }
 
-fn parquet(dir: &Path, name: &str, verify: Verify<'_>) -> Result<(DataFrame, OldParquet), OutputError> {
+/// The last run's Parquet file of table `name`, and its `keys` columns decoded.
+fn parquet(dir: &Path, name: &str, keys: &[&str], verify: Verify<'_>) -> Result<(DataFrame, OldParquet), OutputError> {
     let bytes = read_verified(dir, &format!("{name}.parquet"), verify)?;
+    let old = OldParquet::read(bytes)?;
     let pe = |source| OutputError::Polars { table: name.to_string(), source };
-    let mut df = ParquetReader::new(std::io::Cursor::new(bytes.as_slice())).finish().map_err(pe)?;
+    let mut df = old.decode(0, old.height(), Some(keys.iter().map(|k| k.to_string()).collect())).map_err(pe)?;
     df.rechunk_mut();
-    Ok((df, OldParquet::read(bytes)?))
+    Ok((df, old))
 }
 
 fn strings(df: &DataFrame, table: &str, name: &str) -> Result<StringChunked, OutputError> {
@@ -213,14 +286,14 @@ impl Carry {
     /// files are those the last run wrote, untouched) the carried rows' CSV
     /// lines are copied from them; otherwise they are written anew.
     pub fn load(dir: &Path, verify: Verify<'_>, csv_as_written: bool) -> Result<Carry, OutputError> {
-        let table = |name: &str| -> Result<(DataFrame, OldParquet, Option<CsvLines>), OutputError> {
-            let (df, old) = parquet(dir, name, verify)?;
+        let table = |name: &str, keys: &[&str]| -> Result<(DataFrame, OldParquet, Option<CsvLines>), OutputError> {
+            let (df, old) = parquet(dir, name, keys, verify)?;
             let csv = if csv_as_written { Some(CsvLines::read(dir, name, df.height())?) } else { None };
             Ok((df, old, csv))
         };
         let (articles, mentions) = std::thread::scope(|s| {
-            let articles = s.spawn(|| table("articles"));
-            let mentions = table("mentions");
+            let articles = s.spawn(|| table("articles", &["article_id", "source_path"]));
+            let mentions = table("mentions", &["article_id", "start", "end", "mention_id"]);
             (articles.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), mentions)
         });
         let ((articles, articles_parquet, articles_csv), (mentions, mentions_parquet, mentions_csv)) = (articles?, mentions?);
@@ -261,13 +334,12 @@ impl Carry {
             end: numbers(&mentions, "mentions", "end")?,
             mention_id: strings(&mentions, "mentions", "mention_id")?,
             article_id: mention_article_id,
-            df: mentions,
-            parquet: std::sync::Arc::new(mentions_parquet),
+            rows: OldRows::new(mentions_parquet),
             csv: mentions_csv,
             article_row,
             next: 0,
         };
-        Ok(Carry { source_path, articles: Articles { df: articles, parquet: std::sync::Arc::new(articles_parquet), csv: articles_csv, article_id, next: 0 }, mentions, errors: Errors { rows: errors, next: 0 } })
+        Ok(Carry { source_path, articles: Articles { rows: OldRows::new(articles_parquet), csv: articles_csv, article_id, next: 0 }, mentions, errors: Errors { rows: errors, next: 0 } })
     }
 
     /// The part the `articles` table needs and the part the `mentions` and
@@ -300,7 +372,7 @@ fn article_kept(source_path: &StringChunked, row: usize, dropped: Dropped<'_>) -
 impl ArticlesPart {
     /// The last run's Parquet file of the table.
     pub(super) fn old_parquet(&self) -> std::sync::Arc<OldParquet> {
-        self.articles.parquet.clone()
+        self.articles.rows.parquet.clone()
     }
 
     /// Writes the fresh `articles` rows (in table order) merged with the
@@ -315,7 +387,7 @@ impl ArticlesPart {
 impl MentionsPart {
     /// The last run's Parquet file of the `mentions` table.
     pub(super) fn old_parquet(&self) -> std::sync::Arc<OldParquet> {
-        self.mentions.parquet.clone()
+        self.mentions.rows.parquet.clone()
     }
 
     /// As [`ArticlesPart::merge`] for the mentions (added to `summary` as
@@ -335,15 +407,15 @@ impl MentionsPart {
 
 impl Articles {
     fn merge(&mut self, sink: &mut Sink<ArticleRow>, fresh: Vec<ArticleRow>, bound: Option<&str>, kept: &dyn Fn(usize) -> bool) -> Result<(), OutputError> {
-        let end = until(self.next, self.df.height(), bound, |i| self.article_id.get(i));
-        let (df, csv, ids) = (&self.df, &self.csv, &self.article_id);
+        let end = until(self.next, self.rows.height(), bound, |i| self.article_id.get(i));
+        let (rows, csv, ids) = (&self.rows, &self.csv, &self.article_id);
         self.next = merge(
             sink,
             fresh,
             (self.next, end),
             kept,
             |i, r| ids.get(i).unwrap_or_default().cmp(r.article_id.as_str()),
-            |sink, from, to| sink.push_carried(df.slice(from as i64, to - from), from, csv.as_ref()),
+            |sink, from, to| sink.push_carried(rows.slice(from, to).map_err(sink.pe())?, from, csv.as_ref()),
         )?;
         Ok(())
     }
@@ -358,7 +430,7 @@ impl Mentions {
         bound: Option<&str>,
         article_kept: &dyn Fn(usize) -> bool,
     ) -> Result<(), OutputError> {
-        let end = until(self.next, self.df.height(), bound, |i| self.article_id.get(i));
+        let end = until(self.next, self.rows.height(), bound, |i| self.article_id.get(i));
         for m in &fresh {
             summary.add(m);
         }
@@ -372,7 +444,7 @@ impl Mentions {
             |i| this.article_row.get(i).is_some_and(|&a| article_kept(a as usize)),
             |i, m| key(i).cmp(&(m.article_id.as_str(), Some(m.start), Some(m.end), m.mention_id.as_str())),
             |sink, from, to| {
-                let part = this.df.slice(from as i64, to - from);
+                let part = this.rows.slice(from, to).map_err(sink.pe())?;
                 if let Err(e) = summary.add_frame(&part) {
                     summary_err.get_or_insert(e);
                 }
