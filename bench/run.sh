@@ -22,9 +22,11 @@
 # The machine's load average is printed too: on a shared machine other
 # processes take cores, and the thread scaling figure then says little.
 #
-# Memory mode runs `anugerah run --full` once per size in MEM_SIZES (default
-# 60000 and 240000 articles, about 0.25 and 1 GB) and prints peak RSS
-# ("Maximum resident set size" of /usr/bin/time -v).
+# Memory mode runs, per size in MEM_SIZES (default 60000 and 240000
+# articles, about 0.25 and 1 GB), `anugerah run --full`, then an incremental
+# re-run after one new file (in a folder of its own, removed afterwards: the
+# re-run merges the new rows with every carried row), and prints their peak
+# RSS ("Maximum resident set size" of /usr/bin/time -v).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -89,17 +91,21 @@ measure() {
 col() { awk -v c="$2" '{print $c}' "$WORK/m.$1" | median; }
 
 if [ "$MODE" = memory ]; then
-  echo "memory mode: peak RSS of anugerah run --full at $MEM_SIZES articles; cores: $(nproc)"
-  printf '%-10s %9s %9s %10s %10s %12s\n' articles MB files wall_s cpu_s peak_rss_MB
+  echo "memory mode: peak RSS of anugerah run --full, then of a re-run after one new file, at $MEM_SIZES articles; cores: $(nproc)"
+  printf '%-10s %9s %9s %10s %10s %12s %10s %12s\n' articles MB files wall_s cpu_s peak_rss_MB rerun_s rerun_rss_MB
   for n in $MEM_SIZES; do
     dir=$(corpus "$n")
     mb=$(du -sm --apparent-size "$dir" | cut -f1)
     files=$(find "$dir" -type f | wc -l)
-    rm -f "$WORK/m.mem$n"
-    rm -rf "$WORK/out-mem"
+    rm -f "$WORK/m.mem$n" "$WORK/m.rerun$n"
+    rm -rf "$WORK/out-mem" "$dir/zz-bench-new"
     measure "mem$n" "$BIN" run --full --corpus "$dir" --out "$WORK/out-mem"
-    printf '%-10s %9s %9s %10.2f %10.2f %12.1f\n' "$n" "$mb" "$files" "$(col "mem$n" 1)" "$(col "mem$n" 2)" \
-      "$(echo "$(col "mem$n" 3) / 1024" | bc -l)"
+    mkdir "$dir/zz-bench-new"
+    cp "$(find "$dir" -name '*.txt' | head -1)" "$dir/zz-bench-new/new.txt"
+    measure "rerun$n" "$BIN" run --corpus "$dir" --out "$WORK/out-mem"
+    rm -rf "$dir/zz-bench-new"
+    printf '%-10s %9s %9s %10.2f %10.2f %12.1f %10.2f %12.1f\n' "$n" "$mb" "$files" "$(col "mem$n" 1)" "$(col "mem$n" 2)" \
+      "$(echo "$(col "mem$n" 3) / 1024" | bc -l)" "$(col "rerun$n" 1)" "$(echo "$(col "rerun$n" 3) / 1024" | bc -l)"
     [ -n "${KEEP:-}" ] || rm -rf "$dir"
   done
   exit 0
