@@ -8,6 +8,9 @@
 //! `article_id`, mentions by (`article_id`, `start`, `end`, `mention_id`),
 //! errors by all their fields. Carried rows go to the tables as frames
 //! (slices of the last tables), so they are never turned into rows and back.
+//! Only the keys of the last tables (ids, offsets, source paths) are decoded
+//! up front; their rows are decoded a row group at a time as the merge
+//! reaches them (`OldRows`), so a re-run does not hold the last tables whole.
 //!
 //! A row is carried when its file is neither deleted nor read again: articles
 //! and errors name their file (`source_path`); a mention belongs to the file
@@ -144,9 +147,7 @@ impl OldParquet {
         }
         Ok((rg.num_rows(), columns))
     }
-}
 
-impl OldParquet {
     /// Rows of the table.
     fn height(&self) -> usize {
         self.starts.last().copied().unwrap_or(0)
