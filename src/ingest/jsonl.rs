@@ -13,31 +13,123 @@ pub fn read_jsonl_file(file: &SourceFile) -> super::FileOutcome {
 /// [`read_jsonl_file`], also returning the blake3 hash (hex) of the file's
 /// bytes, computed while they are read; `None` when reading failed.
 pub fn read_jsonl_file_hashed(file: &SourceFile) -> (super::FileOutcome, Option<String>) {
-    let mut out = super::FileOutcome::default();
-    let handle = match std::fs::File::open(file.path()) {
-        Ok(h) => h,
-        Err(e) => {
-            out.errors.push(error_row(file, None, &IngestError::Io(e)));
-            return (out, None);
+    let mut parts = JsonlParts::open(file);
+    let out = parts.next_part(usize::MAX).unwrap_or_default();
+    (out, parts.hash())
+}
+
+/// Reads JSON Lines records from any reader into `out`.
+pub fn read_jsonl<R: Read>(file: &SourceFile, reader: R, out: &mut super::FileOutcome) {
+    let mut parts = JsonlParts::from_reader(file, reader);
+    if let Some(part) = parts.next_part(usize::MAX) {
+        out.articles.extend(part.articles);
+        out.errors.extend(part.errors);
+    }
+}
+
+/// A JSON Lines file read a part at a time ([`JsonlParts::next_part`]), its
+/// bytes hashed as they are read: a dump of any size is never held whole.
+pub struct JsonlParts<'f, R = std::fs::File> {
+    file: &'f SourceFile,
+    /// `None` once the file is read to its end, or reading failed.
+    reader: Option<BufReader<HashingReader<R>>>,
+    /// The error row of a file that could not be opened, not yet handed out.
+    open_error: Option<ErrorRow>,
+    hash: Option<String>,
+    line_no: usize,
+    buf: Vec<u8>,
+}
+
+impl<'f> JsonlParts<'f> {
+    /// Opens `file` (a failure is handed out as the error row of the first part).
+    pub fn open(file: &'f SourceFile) -> JsonlParts<'f> {
+        match std::fs::File::open(file.path()) {
+            Ok(h) => JsonlParts::from_reader(file, h),
+            Err(e) => JsonlParts { file, reader: None, open_error: Some(error_row(file, None, &IngestError::Io(e))), hash: None, line_no: 0, buf: Vec::new() },
         }
-    };
-    let mut hasher = blake3::Hasher::new();
-    let mut failed = false;
-    let reader = HashingReader { inner: handle, hasher: &mut hasher, failed: &mut failed };
-    read_jsonl(file, BufReader::with_capacity(256 * 1024, reader), &mut out);
-    // read_jsonl reads to the end of the file unless reading failed.
-    let hash = (!failed).then(|| hasher.finalize().to_hex().to_string());
-    (out, hash)
+    }
+}
+
+impl<'f, R: Read> JsonlParts<'f, R> {
+    /// The records of `file` as read from `reader`.
+    pub fn from_reader(file: &'f SourceFile, reader: R) -> JsonlParts<'f, R> {
+        let hashing = HashingReader { inner: reader, hasher: blake3::Hasher::new(), failed: false };
+        JsonlParts { file, reader: Some(BufReader::with_capacity(256 * 1024, hashing)), open_error: None, hash: None, line_no: 0, buf: Vec::new() }
+    }
+
+    /// The articles and error rows of the next lines, up to the first line
+    /// that ends past `bytes` bytes of input; `None` once the file is read.
+    pub fn next_part(&mut self, bytes: usize) -> Option<super::FileOutcome> {
+        let mut out = super::FileOutcome::default();
+        if let Some(e) = self.open_error.take() {
+            out.errors.push(e);
+            return Some(out);
+        }
+        let reader = self.reader.as_mut()?;
+        let (file, buf) = (self.file, &mut self.buf);
+        let mut read = 0usize;
+        let mut finished = false;
+        while read < bytes {
+            buf.clear();
+            self.line_no += 1;
+            let line_no = self.line_no;
+            match read_bounded_line(reader, buf, MAX_JSONL_LINE_BYTES) {
+                Ok(LineRead::Eof) => {
+                    finished = true;
+                    break;
+                }
+                Ok(LineRead::TooLong(len)) => {
+                    read = read.saturating_add(len);
+                    let id = format!("{}#{}", file.rel_path, line_no);
+                    out.errors.push(error_row(
+                        file,
+                        Some(id),
+                        &IngestError::Record(format!(
+                            "line {line_no}: record of {len} bytes is over the {MAX_JSONL_LINE_BYTES}-byte limit"
+                        )),
+                    ));
+                }
+                Ok(LineRead::Line) => {
+                    read = read.saturating_add(buf.len() + 1);
+                    if buf.iter().all(|b| b.is_ascii_whitespace()) {
+                        continue;
+                    }
+                    match parse_record(file, line_no, buf) {
+                        Ok(a) => out.articles.push(a),
+                        Err((id, e)) => out.errors.push(error_row(file, Some(id), &e)),
+                    }
+                }
+                Err(e) => {
+                    out.errors.push(error_row(file, None, &IngestError::Io(e)));
+                    finished = true;
+                    break;
+                }
+            }
+        }
+        if finished {
+            if let Some(r) = self.reader.take() {
+                let h = r.into_inner();
+                // Read to the end unless reading failed: the hash is of the whole file.
+                self.hash = (!h.failed).then(|| h.hasher.finalize().to_hex().to_string());
+            }
+        }
+        Some(out)
+    }
+
+    /// blake3 (hex) of the file's bytes, once read to the end without an I/O error.
+    pub fn hash(&self) -> Option<String> {
+        self.hash.clone()
+    }
 }
 
 /// A reader that hashes every byte it hands out and notes I/O errors.
-struct HashingReader<'h, R> {
+struct HashingReader<R> {
     inner: R,
-    hasher: &'h mut blake3::Hasher,
-    failed: &'h mut bool,
+    hasher: blake3::Hasher,
+    failed: bool,
 }
 
-impl<R: Read> Read for HashingReader<'_, R> {
+impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         match self.inner.read(buf) {
             Ok(n) => {
@@ -45,45 +137,9 @@ impl<R: Read> Read for HashingReader<'_, R> {
                 Ok(n)
             }
             Err(e) => {
-                // read_jsonl stops at the first error: the hash is incomplete.
-                *self.failed = true;
+                // Reading stops at the first error: the hash is incomplete.
+                self.failed = true;
                 Err(e)
-            }
-        }
-    }
-}
-
-/// Reads JSON Lines records from any reader into `out`.
-pub fn read_jsonl<R: Read>(file: &SourceFile, mut reader: BufReader<R>, out: &mut super::FileOutcome) {
-    let mut line_no = 0usize;
-    let mut buf = Vec::new();
-    loop {
-        buf.clear();
-        line_no += 1;
-        match read_bounded_line(&mut reader, &mut buf, MAX_JSONL_LINE_BYTES) {
-            Ok(LineRead::Eof) => break,
-            Ok(LineRead::TooLong(len)) => {
-                let id = format!("{}#{}", file.rel_path, line_no);
-                out.errors.push(error_row(
-                    file,
-                    Some(id),
-                    &IngestError::Record(format!(
-                        "line {line_no}: record of {len} bytes is over the {MAX_JSONL_LINE_BYTES}-byte limit"
-                    )),
-                ));
-            }
-            Ok(LineRead::Line) => {
-                if buf.iter().all(|b| b.is_ascii_whitespace()) {
-                    continue;
-                }
-                match parse_record(file, line_no, &buf) {
-                    Ok(a) => out.articles.push(a),
-                    Err((id, e)) => out.errors.push(error_row(file, Some(id), &e)),
-                }
-            }
-            Err(e) => {
-                out.errors.push(error_row(file, None, &IngestError::Io(e)));
-                break;
             }
         }
     }
@@ -130,7 +186,7 @@ pub(crate) fn read_bounded_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>, limit:
     }
 }
 
-/// Parses one record, line `line_no` (1-based) of `file`, as [`read_jsonl`]
+/// Parses one record, line `line_no` (1-based) of `file`, as [`JsonlParts`]
 /// does: the article, or the error row for the line.
 pub fn parse_line(file: &SourceFile, line_no: usize, bytes: &[u8]) -> Result<Article, ErrorRow> {
     parse_record(file, line_no, bytes).map_err(|(id, e)| error_row(file, Some(id), &e))
