@@ -13,5 +13,6 @@ pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod shard;
+pub mod spill;
 pub mod state;
 pub mod stream;

@@ -154,6 +154,20 @@ pub struct Mention {
     pub rule: String,
 }
 
+/// The order of a table's rows: articles by `article_id`; mentions by
+/// `article_id`, then `start`, `end` and `mention_id`. Rows that tie keep
+/// the order they came in (the sorts and merges that use it are stable).
+pub trait TableOrder {
+    /// How `self` and `other` are ordered in their table.
+    fn table_cmp(&self, other: &Self) -> std::cmp::Ordering;
+}
+
+impl TableOrder for Mention {
+    fn table_cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.article_id, self.start, self.end, &self.mention_id).cmp(&(&other.article_id, other.start, other.end, &other.mention_id))
+    }
+}
+
 /// Processing status of an article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -200,6 +214,12 @@ pub struct ArticleRow {
     pub mentions: i32,
     /// Processing status.
     pub status: Status,
+}
+
+impl TableOrder for ArticleRow {
+    fn table_cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.article_id.cmp(&other.article_id)
+    }
 }
 
 /// One row of the `errors` table.

@@ -2,7 +2,8 @@
 
 use crate::extract;
 use crate::ingest::{self, FileOutcome, SourceFile};
-use crate::model::{Article, ArticleRow, ErrorRow, Mention, Status};
+use std::ops::ControlFlow;
+use crate::model::{Article, ArticleRow, ErrorRow, Format, Mention, Status, TableOrder};
 use crate::output::{self, OutputError};
 use crate::rules::{RuleError, RuleTexts, Rules};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -240,8 +241,11 @@ enum Kind {
 /// One file after this run.
 struct Done {
     entry: Entry,
-    /// The rows of a file read this run; `None` when carried over from the last tables.
+    /// The rows of a file read this run; `None` when carried over from the
+    /// last tables, or read as a dump.
     result: Option<FileResult>,
+    /// The rows of a file read as a dump ([`process_dump`]).
+    dump: Option<DumpRows>,
     kind: Kind,
 }
 
@@ -295,10 +299,111 @@ const CHUNK_FILES: usize = 1024;
 /// is a chunk of its own.
 const CHUNK_BYTES: u64 = 16 << 20;
 
+/// JSON Lines files larger than this (dumps) are read and extracted a part
+/// of about this many bytes at a time; their rows wait in sorted runs on
+/// disk (`spill`), merged back in table order, so memory does not grow
+/// with the size of a dump.
+pub const DUMP_PART_BYTES: u64 = CHUNK_BYTES;
+
+/// Articles per batch of a dump's merged rows sent to the tables.
+const DUMP_BATCH_ARTICLES: usize = 8192;
+
+/// Whether `f` is read as a dump (see [`DUMP_PART_BYTES`]).
+fn is_dump(f: &SourceFile) -> bool {
+    f.format == Format::Jsonl && f.size > DUMP_PART_BYTES
+}
+
+/// The rows of a dump: articles and mentions merged from their sorted runs, and its error rows.
+struct DumpRows {
+    articles: crate::spill::Merged<ArticleRow>,
+    mentions: crate::spill::Merged<Mention>,
+    errors: Vec<ErrorRow>,
+}
+
+/// Reads and extracts a dump a part at a time (the articles of a part in
+/// parallel on `pool`), as [`process_for_state`] does a file: the state
+/// entry, and its rows, spilled to sorted runs in `spill_dir`.
+fn process_dump(rules: &Rules, f: &SourceFile, pool: &rayon::ThreadPool, run_start_ns: i64, shared_id: bool, spill_dir: &Path) -> Result<(Entry, DumpRows), PipelineError> {
+    let spill_error = |source| PipelineError::Unwritable { path: spill_dir.to_path_buf(), source };
+    let mut parts = ingest::jsonl::JsonlParts::open(f);
+    let (mut articles, mut mentions) = (crate::spill::Runs::new(spill_dir, "dump-articles"), crate::spill::Runs::new(spill_dir, "dump-mentions"));
+    let mut errors = Vec::new();
+    loop {
+        // As in `guarded`: a panic gives the file's internal error row, and no other row.
+        let part = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            parts.next_part(DUMP_PART_BYTES as usize).map(|outcome| pool.install(|| extract_outcome(rules, outcome)))
+        }));
+        match part {
+            Ok(Some(mut res)) => {
+                sort_tables(&mut res.articles, &mut res.mentions, &mut []);
+                articles.push(&res.articles).map_err(spill_error)?;
+                mentions.push(&res.mentions).map_err(spill_error)?;
+                errors.extend(res.errors);
+            }
+            Ok(None) => break,
+            Err(_) => {
+                (articles, mentions) = (crate::spill::Runs::new(spill_dir, "dump-articles"), crate::spill::Runs::new(spill_dir, "dump-mentions"));
+                errors = vec![ErrorRow::internal(&f.rel_path, &f.rel_path)];
+                break;
+            }
+        }
+    }
+    let hash = parts.hash().or_else(|| state::hash_file(&f.path()).ok());
+    let io_failed = errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
+    let retry = hash.is_none() || io_failed || shared_id;
+    let entry = entry_after_read(f, hash.unwrap_or_default(), retry, run_start_ns);
+    errors.sort();
+    let rows = DumpRows { articles: articles.merge().map_err(spill_error)?, mentions: mentions.merge().map_err(spill_error)?, errors };
+    Ok((entry, rows))
+}
+
+/// Sends a dump's rows to the tables through `pending`, in batches of
+/// [`DUMP_BATCH_ARTICLES`] articles (with their mentions): each batch is
+/// released with the bound of the dump's next article id (or of the next
+/// file, `next_path`, when that comes first), before which no row is still
+/// to come. `dropped` goes with the first batch.
+fn send_dump(rows: DumpRows, next_path: Option<&str>, pending: &mut Pending, tables: &mut TablesThread, dropped: &mut Vec<String>, spill_dir: &Path) -> Result<(), PipelineError> {
+    let spill_error = |source| PipelineError::Unwritable { path: spill_dir.to_path_buf(), source };
+    let DumpRows { mut articles, mut mentions, errors } = rows;
+    pending.errors.extend(errors);
+    loop {
+        let mut last: Option<String> = None;
+        let mut taken = 0;
+        // A batch ends between two article ids (rows that share one go together).
+        while let Some(next) = articles.peek() {
+            if taken >= DUMP_BATCH_ARTICLES && last.as_deref() != Some(next.article_id.as_str()) {
+                break;
+            }
+            let Some(a) = articles.next_row().map_err(spill_error)? else { break };
+            last = Some(a.article_id.clone());
+            pending.articles.push(a);
+            taken += 1;
+        }
+        let next_id = articles.peek().map(|a| a.article_id.clone());
+        while let Some(m) = mentions.peek() {
+            if next_id.as_ref().is_some_and(|k| m.article_id >= *k) {
+                break;
+            }
+            let Some(m) = mentions.next_row().map_err(spill_error)? else { break };
+            pending.mentions.push(m);
+        }
+        let bound = match (next_id, next_path) {
+            (Some(k), Some(p)) => Some(if p < k.as_str() { p.to_string() } else { k }),
+            (k, p) => k.or_else(|| p.map(str::to_string)),
+        };
+        let done = articles.peek().is_none();
+        let batch = pending.release(bound.as_deref());
+        tables.send(batch, bound, std::mem::take(dropped));
+        if done {
+            return Ok(());
+        }
+    }
+}
+
 impl Done {
     /// A file whose rows are carried over from the last tables.
     fn carried(entry: Entry) -> Done {
-        Done { entry, result: None, kind: Kind::Unchanged }
+        Done { entry, result: None, dump: None, kind: Kind::Unchanged }
     }
 }
 
@@ -309,24 +414,48 @@ fn unchanged_by_hash(f: &SourceFile, known: &Entry, run_start_ns: i64) -> Option
     (known.reusable() && hash == known.hash).then(|| entry_after_read(f, hash, false, run_start_ns))
 }
 
+/// The part of a plan that needs no reading: `Break` with the file when
+/// its rows are carried over, else `Continue` with its last entry (if
+/// any), to read it.
+fn try_carry(f: &SourceFile, plan: Plan, run_start_ns: i64) -> ControlFlow<Done, Option<Entry>> {
+    match plan {
+        Plan::Reuse(entry) => ControlFlow::Break(Done::carried(entry)),
+        Plan::Check(known) => match unchanged_by_hash(f, &known, run_start_ns) {
+            Some(entry) => ControlFlow::Break(Done::carried(entry)),
+            None => ControlFlow::Continue(Some(known)),
+        },
+        Plan::Process(known) => ControlFlow::Continue(known),
+    }
+}
+
+/// Whether a file read anew (now `entry`) was new, changed or unchanged since its `known` entry.
+fn kind_of(known: Option<&Entry>, entry: &Entry) -> Kind {
+    match known {
+        None => Kind::New,
+        Some(k) if !k.hash.is_empty() && k.hash == entry.hash => Kind::Unchanged,
+        Some(_) => Kind::Changed,
+    }
+}
+
 /// Carries out the plan for one file: carry its rows over, or read and extract it.
 fn process_plan(rules: &Rules, f: &SourceFile, plan: Plan, run_start_ns: i64, shared_id: bool) -> Done {
-    let fresh = |known: Option<&Entry>| {
-        let (entry, result) = process_for_state(rules, f, run_start_ns, shared_id);
-        let kind = match known {
-            None => Kind::New,
-            Some(k) if !k.hash.is_empty() && k.hash == entry.hash => Kind::Unchanged,
-            Some(_) => Kind::Changed,
-        };
-        Done { entry, result: Some(result), kind }
-    };
-    match plan {
-        Plan::Reuse(entry) => Done::carried(entry),
-        Plan::Check(known) => match unchanged_by_hash(f, &known, run_start_ns) {
-            Some(entry) => Done::carried(entry),
-            None => fresh(Some(&known)),
-        },
-        Plan::Process(known) => fresh(known.as_ref()),
+    match try_carry(f, plan, run_start_ns) {
+        ControlFlow::Break(done) => done,
+        ControlFlow::Continue(known) => {
+            let (entry, result) = process_for_state(rules, f, run_start_ns, shared_id);
+            Done { kind: kind_of(known.as_ref(), &entry), entry, result: Some(result), dump: None }
+        }
+    }
+}
+
+/// [`process_plan`] for a dump ([`is_dump`]), read by [`process_dump`].
+fn process_dump_plan(rules: &Rules, f: &SourceFile, plan: Plan, pool: &rayon::ThreadPool, run_start_ns: i64, shared_id: bool, spill_dir: &Path) -> Result<Done, PipelineError> {
+    match try_carry(f, plan, run_start_ns) {
+        ControlFlow::Break(done) => Ok(done),
+        ControlFlow::Continue(known) => {
+            let (entry, rows) = process_dump(rules, f, pool, run_start_ns, shared_id, spill_dir)?;
+            Ok(Done { kind: kind_of(known.as_ref(), &entry), entry, result: None, dump: Some(rows) })
+        }
     }
 }
 
@@ -519,6 +648,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
     // Rows wait here until no later file can sort before them (see `Pending`).
     let mut pending = Pending { errors: discovery.errors.clone(), ..Default::default() };
     let mut entries = state::EntryLines::create(&opts.out)?;
+    let spill_dir = state::state_dir(&opts.out);
     let mut first = 0;
     while first < files.len() {
         let mut last = first + 1;
@@ -527,7 +657,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             bytes += files[last].size;
             last += 1;
         }
-        let chunk_plans: Vec<(usize, Plan)> = (first..last).map(|i| (i, plan_for(i))).collect();
+        let mut chunk_plans: Vec<(usize, Plan)> = (first..last).map(|i| (i, plan_for(i))).collect();
         let carried_only = chunk_plans.iter().all(|(_, p)| matches!(p, Plan::Reuse(_)));
         if rules.is_none() && !carried_only {
             if let Some(c) = compiling.take() {
@@ -535,7 +665,17 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
                 tracing::debug!("rules compiled at {:.3}s", started.elapsed().as_secs_f64());
             }
         }
+        // A dump is a chunk of its own (it is over `CHUNK_BYTES`), read a part at a time.
+        let dump_chunk = last == first + 1 && is_dump(&files[first]);
         let done: Vec<Done> = match rules.as_ref().filter(|_| !carried_only) {
+            Some(rules) if dump_chunk => match chunk_plans.pop() {
+                Some((i, plan)) => {
+                    let d = process_dump_plan(rules, &files[i], plan, &pool, run_start_ns, shared_id(i), &spill_dir)?;
+                    bar.inc(1);
+                    vec![d]
+                }
+                None => Vec::new(),
+            },
             Some(rules) => pool.install(|| {
                 chunk_plans
                     .into_par_iter()
@@ -565,7 +705,7 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
                 Kind::Changed => changed += 1,
                 Kind::Unchanged => unchanged += 1,
             }
-            let fresh = d.result.is_some();
+            let fresh = d.result.is_some() || d.dump.is_some();
             if let Some(result) = d.result {
                 pending.articles.extend(result.articles);
                 pending.mentions.extend(result.mentions);
@@ -574,6 +714,9 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
             entries.push(&d.entry)?;
             if fresh {
                 dropped.push(d.entry.path);
+            }
+            if let Some(rows) = d.dump {
+                send_dump(rows, files.get(last).map(|f| f.rel_path.as_str()), &mut pending, &mut tables, &mut dropped, &spill_dir)?;
             }
         }
         let bound = files.get(last).map(|f| f.rel_path.clone());
@@ -817,8 +960,8 @@ impl Drop for TablesThread {
 
 /// Sorts rows into their deterministic order: by article id, then offset.
 pub fn sort_tables(articles: &mut [ArticleRow], mentions: &mut [Mention], errors: &mut [ErrorRow]) {
-    articles.sort_by(|a, b| a.article_id.cmp(&b.article_id));
-    mentions.sort_by(|a, b| (&a.article_id, a.start, a.end, &a.mention_id).cmp(&(&b.article_id, b.start, b.end, &b.mention_id)));
+    articles.sort_by(TableOrder::table_cmp);
+    mentions.sort_by(TableOrder::table_cmp);
     errors.sort();
 }
 
