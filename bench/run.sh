@@ -26,7 +26,8 @@
 # articles, about 0.25 and 1 GB), `anugerah run --full`, then an incremental
 # re-run after one new file (in a folder of its own, removed afterwards: the
 # re-run merges the new rows with every carried row), and prints their peak
-# RSS ("Maximum resident set size" of /usr/bin/time -v).
+# RSS ("Maximum resident set size" of /usr/bin/time -v); then the peak RSS
+# of a full run over the corpus's JSON Lines records put into one dump.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -106,6 +107,16 @@ if [ "$MODE" = memory ]; then
     rm -rf "$dir/zz-bench-new"
     printf '%-10s %9s %9s %10.2f %10.2f %12.1f %10.2f %12.1f\n' "$n" "$mb" "$files" "$(col "mem$n" 1)" "$(col "mem$n" 2)" \
       "$(echo "$(col "mem$n" 3) / 1024" | bc -l)" "$(col "rerun$n" 1)" "$(echo "$(col "rerun$n" 3) / 1024" | bc -l)"
+    # The same corpus's JSON Lines records as one dump (read a part at a time).
+    rm -rf "$WORK/dump-$n" "$WORK/out-dump"
+    mkdir -p "$WORK/dump-$n"
+    cat "$dir"/jsonl/*.jsonl >"$WORK/dump-$n/all.jsonl"
+    dmb=$(du -sm --apparent-size "$WORK/dump-$n" | cut -f1)
+    rm -f "$WORK/m.dump$n"
+    measure "dump$n" "$BIN" run --full --corpus "$WORK/dump-$n" --out "$WORK/out-dump"
+    printf '  one JSON Lines dump of its %s records, %s MB: %.2f s, peak RSS %.1f MB\n' \
+      "$(wc -l <"$WORK/dump-$n/all.jsonl")" "$dmb" "$(col "dump$n" 1)" "$(echo "$(col "dump$n" 3) / 1024" | bc -l)"
+    rm -rf "$WORK/dump-$n"
     [ -n "${KEEP:-}" ] || rm -rf "$dir"
   done
   exit 0
