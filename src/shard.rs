@@ -8,6 +8,7 @@
 //! exactly one part.
 
 use crate::ingest::Discovery;
+use crate::model::{ArticleRow, ErrorRow, Mention};
 use crate::output;
 use crate::pipeline;
 use anyhow::{bail, Context, Result};
@@ -135,16 +136,20 @@ fn check_parts(parts: &[PathBuf]) -> Result<()> {
 }
 
 /// Combines the tables of `parts` (output folders of `run --shard K/N`) into
-/// `out`: rows concatenated, sorted as [`pipeline::sort_tables`] does and
-/// written by [`output::write_tables`], so the files are those of a single
-/// full run. The incremental state of the parts is ignored; `out` gets the
-/// tables and the output marker only. `force` as for `run`.
+/// `out`: the rows of the parts (each part's tables in table order) merged
+/// in the order [`pipeline::sort_tables`] gives and written by the tables
+/// writer, so the files are those of a single full run. The part tables are
+/// read a row group at a time and merged as they are read: memory does not
+/// grow with the size of the corpus. The incremental state of the parts is
+/// ignored; `out` gets the tables and the output marker only. `force` as for
+/// `run`.
 pub fn merge(out: &Path, parts: &[PathBuf], force: bool) -> Result<MergeSummary> {
+    use crate::model::TableOrder;
+    use crate::spill::MergeSorted;
     if parts.is_empty() {
         bail!("no part folders to merge");
     }
     check_parts(parts)?;
-    let (mut mentions, mut articles, mut errors) = (Vec::new(), Vec::new(), Vec::new());
     for p in parts {
         for t in ["mentions", "articles", "errors"] {
             let f = p.join(format!("{t}.parquet"));
@@ -152,18 +157,49 @@ pub fn merge(out: &Path, parts: &[PathBuf], force: bool) -> Result<MergeSummary>
                 bail!("{}: no {t}.parquet (not an anugerah output folder?)", p.display());
             }
         }
-        mentions.extend(output::read::read_mentions(p)?);
-        articles.extend(output::read::read_articles(p)?);
-        errors.extend(output::read::read_errors(p)?);
     }
-    // Ties of the article sort (equal ids from different files) keep the
+    let mut mentions = MergeSorted::new(part_rows(parts, output::read::mentions_by_group)?, Mention::table_cmp)?;
+    // Ties of the article order (equal ids from different files) keep the
     // order of a full run, whose files are in path order.
-    articles.sort_by(|a, b| a.source_path.cmp(&b.source_path));
-    pipeline::sort_tables(&mut articles, &mut mentions, &mut errors);
+    let by_id_then_path = |a: &ArticleRow, b: &ArticleRow| a.table_cmp(b).then_with(|| a.source_path.cmp(&b.source_path));
+    let mut articles = MergeSorted::new(part_rows(parts, output::read::articles_by_group)?, by_id_then_path)?;
+    let mut errors = MergeSorted::new(part_rows(parts, output::read::errors_by_group)?, ErrorRow::cmp)?;
     pipeline::prepare_output(out, force)?;
     mark_output(out, None)?;
-    output::write_tables(out, &mentions, &articles, &errors)?;
-    Ok(MergeSummary { parts: parts.len(), articles: articles.len(), mentions: mentions.len(), errors: errors.len() })
+    let mut w = output::TablesWriter::create(out)?;
+    let mut summary = MergeSummary { parts: parts.len(), ..Default::default() };
+    summary.mentions = push_merged(&mut mentions, |rows| w.push_mentions(rows))?;
+    summary.articles = push_merged(&mut articles, |rows| w.push_articles(rows))?;
+    summary.errors = push_merged(&mut errors, |rows| w.push_errors(rows))?;
+    w.finish()?.remove_replaced();
+    Ok(summary)
+}
+
+/// One table of each part, read with `open`.
+fn part_rows<T>(parts: &[PathBuf], open: fn(&Path) -> Result<output::read::GroupRows<T>, output::read::ReadError>) -> Result<Vec<output::read::GroupRows<T>>> {
+    Ok(parts.iter().map(|p| open(p)).collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Hands the rows of `merge` to `push` a row group's worth at a time; returns how many there were.
+fn push_merged<T, R>(merge: &mut crate::spill::MergeSorted<T, R>, mut push: impl FnMut(Vec<T>) -> Result<(), output::OutputError>) -> Result<usize>
+where
+    R: Iterator<Item = Result<T, output::read::ReadError>>,
+{
+    let mut count = 0;
+    loop {
+        let mut rows = Vec::with_capacity(output::ROW_GROUP_ROWS);
+        while rows.len() < output::ROW_GROUP_ROWS {
+            match merge.next_row()? {
+                Some(r) => rows.push(r),
+                None => break,
+            }
+        }
+        if rows.is_empty() {
+            return Ok(count);
+        }
+        count += rows.len();
+        push(rows)?;
+    }
 }
 
 #[cfg(test)]

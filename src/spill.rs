@@ -1,4 +1,6 @@
-//! Sorted runs of table rows kept on disk and merged back in table order.
+//! Sorted runs of table rows kept on disk and merged back in table order,
+//! and the k-way merge of sorted runs ([`MergeSorted`]) that also merges
+//! the part tables of `shard::merge`.
 //!
 //! A JSON Lines dump's records come in any order of id, but its rows go to
 //! the tables in table order ([`TableOrder`]): a dump larger than a part
@@ -47,12 +49,12 @@ impl<T: Serialize + DeserializeOwned + TableOrder> Runs<T> {
     /// The rows of every run, merged in table order.
     pub fn merge(mut self) -> std::io::Result<Merged<T>> {
         let files = std::mem::take(&mut self.files);
-        let mut merged = Merged { readers: Vec::new(), heads: BinaryHeap::new(), files, line: String::new() };
-        for k in 0..merged.files.len() {
-            merged.readers.push(BufReader::with_capacity(1 << 14, File::open(&merged.files[k])?));
-            merged.refill(k)?;
+        let mut runs = Vec::new();
+        for f in &files {
+            runs.push(RunReader { reader: BufReader::with_capacity(1 << 14, File::open(f)?), line: String::new(), rows: std::marker::PhantomData });
         }
-        Ok(merged)
+        let merge = MergeSorted::new(runs, T::table_cmp);
+        Ok(Merged { merge: merge?, files })
     }
 }
 
@@ -64,45 +66,91 @@ impl<T> Drop for Runs<T> {
     }
 }
 
-/// The merge of [`Runs`]: their rows in table order, read as they are taken.
-pub struct Merged<T> {
-    readers: Vec<BufReader<File>>,
-    /// The next row of each run not yet exhausted.
-    heads: BinaryHeap<Head<T>>,
-    files: Vec<PathBuf>,
+/// The rows of one run file, read back a line at a time.
+struct RunReader<T> {
+    reader: BufReader<File>,
     line: String,
+    rows: std::marker::PhantomData<T>,
 }
 
-impl<T: DeserializeOwned + TableOrder> Merged<T> {
+impl<T: DeserializeOwned> Iterator for RunReader<T> {
+    type Item = std::io::Result<T>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.line.clear();
+        match self.reader.read_line(&mut self.line) {
+            Ok(0) => None,
+            Ok(_) => Some(serde_json::from_str(&self.line).map_err(std::io::Error::from)),
+            Err(e) => Some(Err(e)),
+        }
+    }
+}
+
+/// The merge of [`Runs`]: their rows in table order, read as they are taken;
+/// the run files are removed when it is dropped.
+pub struct Merged<T: DeserializeOwned> {
+    merge: MergeSorted<T, RunReader<T>>,
+    files: Vec<PathBuf>,
+}
+
+impl<T: DeserializeOwned> Merged<T> {
+    /// The next row, without taking it.
+    pub fn peek(&self) -> Option<&T> {
+        self.merge.peek()
+    }
+
+    /// Takes the next row.
+    pub fn next_row(&mut self) -> std::io::Result<Option<T>> {
+        self.merge.next_row()
+    }
+}
+
+impl<T: DeserializeOwned> Drop for Merged<T> {
+    fn drop(&mut self) {
+        for f in &self.files {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+/// Runs of rows, each sorted by `cmp`, merged into one sequence sorted by
+/// `cmp`: rows that tie come in the order of their runs. Reads a row of a
+/// run only when the row before it was taken.
+pub struct MergeSorted<T, R> {
+    runs: Vec<R>,
+    /// The next row of each run not yet exhausted.
+    heads: BinaryHeap<Head<T>>,
+    cmp: fn(&T, &T) -> Ordering,
+}
+
+impl<T, E, R: Iterator<Item = Result<T, E>>> MergeSorted<T, R> {
+    /// The merge of `runs`, each sorted by `cmp`.
+    pub fn new(runs: Vec<R>, cmp: fn(&T, &T) -> Ordering) -> Result<MergeSorted<T, R>, E> {
+        let mut merge = MergeSorted { runs, heads: BinaryHeap::new(), cmp };
+        for k in 0..merge.runs.len() {
+            merge.refill(k)?;
+        }
+        Ok(merge)
+    }
+
     /// The next row, without taking it.
     pub fn peek(&self) -> Option<&T> {
         self.heads.peek().map(|h| &h.row)
     }
 
     /// Takes the next row.
-    pub fn next_row(&mut self) -> std::io::Result<Option<T>> {
-        let Some(Head { row, run }) = self.heads.pop() else { return Ok(None) };
+    pub fn next_row(&mut self) -> Result<Option<T>, E> {
+        let Some(Head { row, run, .. }) = self.heads.pop() else { return Ok(None) };
         self.refill(run)?;
         Ok(Some(row))
     }
 
     /// Reads the next row of run `k` into the heads.
-    fn refill(&mut self, k: usize) -> std::io::Result<()> {
-        self.line.clear();
-        let Some(reader) = self.readers.get_mut(k) else { return Ok(()) };
-        if reader.read_line(&mut self.line)? > 0 {
-            let row = serde_json::from_str(&self.line)?;
-            self.heads.push(Head { row, run: k });
+    fn refill(&mut self, k: usize) -> Result<(), E> {
+        if let Some(next) = self.runs.get_mut(k).and_then(Iterator::next) {
+            self.heads.push(Head { row: next?, run: k, cmp: self.cmp });
         }
         Ok(())
-    }
-}
-
-impl<T> Drop for Merged<T> {
-    fn drop(&mut self) {
-        for f in &self.files {
-            let _ = std::fs::remove_file(f);
-        }
     }
 }
 
@@ -111,27 +159,28 @@ impl<T> Drop for Merged<T> {
 struct Head<T> {
     row: T,
     run: usize,
+    cmp: fn(&T, &T) -> Ordering,
 }
 
-impl<T: TableOrder> Ord for Head<T> {
+impl<T> Ord for Head<T> {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.row.table_cmp(&other.row).then(self.run.cmp(&other.run)).reverse()
+        (self.cmp)(&self.row, &other.row).then(self.run.cmp(&other.run)).reverse()
     }
 }
 
-impl<T: TableOrder> PartialOrd for Head<T> {
+impl<T> PartialOrd for Head<T> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl<T: TableOrder> PartialEq for Head<T> {
+impl<T> PartialEq for Head<T> {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other).is_eq()
     }
 }
 
-impl<T: TableOrder> Eq for Head<T> {}
+impl<T> Eq for Head<T> {}
 
 #[cfg(test)]
 mod tests {

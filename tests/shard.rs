@@ -79,6 +79,38 @@ fn shards_of_a_corpus_with_bad_inputs_and_walk_errors_merge_into_the_full_run() 
     }
 }
 
+/// Parts whose tables have several row groups (merge reads them a row group
+/// at a time): 24,000 articles in JSON Lines files, some ids shared between
+/// files.
+#[test]
+fn shards_with_many_row_groups_merge_into_the_full_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let corpus = tmp.path().join("corpus");
+    let body = GOOD_TXT.split_once('\n').map(|(_, b)| b).unwrap_or(GOOD_TXT);
+    for f in 0..12 {
+        let mut dump = String::new();
+        for i in 0..2000 {
+            let id = if i % 500 == 0 { "shared".to_string() } else { format!("{}", (i * 7919 + f) % 100_003) };
+            let text = if i % 3 == 0 { format!("{body} Nomor {i}.") } else { format!("Berita nomor {i} dari berkas {f}.") };
+            dump.push_str(&serde_json::json!({ "id": id, "title": format!("Judul {i}"), "text": text }).to_string());
+            dump.push('\n');
+        }
+        write(&corpus, &format!("dump-{f:02}.jsonl"), dump);
+    }
+    let full = tmp.path().join("full");
+    run_ok(&corpus, &full, &["--full"]);
+    let parts = shard_and_merge(&corpus, tmp.path(), 2, "2");
+    assert_same_tables(&full, &tmp.path().join("merged"));
+    for p in &parts {
+        let f = std::fs::File::open(p.join("articles.parquet")).unwrap();
+        let groups = {
+            use polars::prelude::SerReader;
+            polars::prelude::ParquetReader::new(f).get_metadata().unwrap().row_groups.len()
+        };
+        assert!(groups >= 2, "{}: {groups} row group(s)", p.display());
+    }
+}
+
 #[test]
 fn an_incremental_rerun_of_a_shard_keeps_its_tables() {
     let tmp = tempfile::tempdir().unwrap();

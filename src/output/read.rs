@@ -64,7 +64,12 @@ impl Table {
     /// The Parquet table of `path` read from `source` (its bytes).
     fn parquet_from(path: &Path, source: impl polars::io::mmap::MmapBytesReader) -> Result<Table, ReadError> {
         let err = |e: PolarsError| ReadError::Table { path: path.to_path_buf(), message: e.to_string() };
-        let df = ParquetReader::new(source).finish().map_err(err)?;
+        Table::from_frame(path, ParquetReader::new(source).finish().map_err(err)?)
+    }
+
+    /// The rows of `df`, read from `path`.
+    fn from_frame(path: &Path, df: polars::prelude::DataFrame) -> Result<Table, ReadError> {
+        let err = |e: PolarsError| ReadError::Table { path: path.to_path_buf(), message: e.to_string() };
         let mut cols = HashMap::new();
         for c in df.columns() {
             // Dates become `YYYY-MM-DD`, numbers their decimal text.
@@ -140,7 +145,10 @@ fn number<T: FromStr>(s: &str) -> Option<T> {
 
 /// The `mentions` table of `dir`.
 pub fn read_mentions(dir: &Path) -> Result<Vec<Mention>, ReadError> {
-    let t = Table::open(dir, "mentions")?;
+    mentions_of(Table::open(dir, "mentions")?)
+}
+
+fn mentions_of(t: Table) -> Result<Vec<Mention>, ReadError> {
     let (mut mention_id, mut article_id, mut program) = (t.req("mention_id")?, t.req("article_id")?, t.req("program")?);
     let (mut recipient, mut recipient_raw, mut evidence, mut rule) = (t.req("recipient")?, t.req("recipient_raw")?, t.req("evidence")?, t.req("rule")?);
     let (mut region_code, mut category, mut category_key) = (t.opt("region_code")?, t.opt("category")?, t.opt("category_key")?);
@@ -175,7 +183,10 @@ pub fn read_mentions(dir: &Path) -> Result<Vec<Mention>, ReadError> {
 
 /// The `articles` table of `dir`.
 pub fn read_articles(dir: &Path) -> Result<Vec<ArticleRow>, ReadError> {
-    let t = Table::open(dir, "articles")?;
+    articles_of(Table::open(dir, "articles")?)
+}
+
+fn articles_of(t: Table) -> Result<Vec<ArticleRow>, ReadError> {
     let format = |s: &str| [Format::Txt, Format::Html, Format::Jsonl].into_iter().find(|f| f.as_str() == s);
     let status = |s: &str| [Status::Ok, Status::Decoded, Status::Error].into_iter().find(|f| f.as_str() == s);
     let (mut article_id, mut source_path, mut content_hash) = (t.req("article_id")?, t.req("source_path")?, t.req("content_hash")?);
@@ -217,4 +228,75 @@ fn errors_of(t: Table) -> Result<Vec<ErrorRow>, ReadError> {
         .zip(stage.into_iter().zip(message))
         .map(|((source_path, article_id), (stage, message))| ErrorRow { source_path, article_id, stage, message })
         .collect())
+}
+
+/// The rows of a table's Parquet file, read a row group at a time: `merge`
+/// reads the part tables this way, so it never holds them whole.
+pub struct GroupRows<T> {
+    path: PathBuf,
+    meta: polars::io::parquet::metadata::FileMetadataRef,
+    /// First row and row count of each row group not yet read.
+    groups: std::vec::IntoIter<(usize, usize)>,
+    rows_of: fn(Table) -> Result<Vec<T>, ReadError>,
+    current: std::vec::IntoIter<T>,
+}
+
+impl<T> GroupRows<T> {
+    fn open(dir: &Path, name: &str, rows_of: fn(Table) -> Result<Vec<T>, ReadError>) -> Result<GroupRows<T>, ReadError> {
+        let path = dir.join(format!("{name}.parquet"));
+        let err = |e: PolarsError| ReadError::Table { path: path.clone(), message: e.to_string() };
+        let f = std::fs::File::open(&path).map_err(|source| ReadError::Io { path: path.clone(), source })?;
+        let meta = ParquetReader::new(f).get_metadata().map_err(err)?.clone();
+        let mut groups = Vec::new();
+        let mut first = 0;
+        for rg in &meta.row_groups {
+            groups.push((first, rg.num_rows()));
+            first += rg.num_rows();
+        }
+        Ok(GroupRows { path, meta, groups: groups.into_iter(), rows_of, current: Vec::new().into_iter() })
+    }
+
+    /// The rows of the row group of rows `first..first + rows`.
+    fn read_group(&self, first: usize, rows: usize) -> Result<Vec<T>, ReadError> {
+        let err = |e: PolarsError| ReadError::Table { path: self.path.clone(), message: e.to_string() };
+        let f = std::fs::File::open(&self.path).map_err(|source| ReadError::Io { path: self.path.clone(), source })?;
+        let mut reader = ParquetReader::new(f).with_slice(Some((first, rows)));
+        reader.set_metadata(self.meta.clone());
+        (self.rows_of)(Table::from_frame(&self.path, reader.finish().map_err(err)?)?)
+    }
+}
+
+impl<T> Iterator for GroupRows<T> {
+    type Item = Result<T, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(row) = self.current.next() {
+                return Some(Ok(row));
+            }
+            let (first, rows) = self.groups.next()?;
+            match self.read_group(first, rows) {
+                Ok(rows) => self.current = rows.into_iter(),
+                Err(e) => {
+                    self.groups = Vec::new().into_iter();
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
+
+/// The `mentions` rows of `dir/mentions.parquet`, a row group at a time.
+pub fn mentions_by_group(dir: &Path) -> Result<GroupRows<Mention>, ReadError> {
+    GroupRows::open(dir, "mentions", mentions_of)
+}
+
+/// The `articles` rows of `dir/articles.parquet`, a row group at a time.
+pub fn articles_by_group(dir: &Path) -> Result<GroupRows<ArticleRow>, ReadError> {
+    GroupRows::open(dir, "articles", articles_of)
+}
+
+/// The `errors` rows of `dir/errors.parquet`, a row group at a time.
+pub fn errors_by_group(dir: &Path) -> Result<GroupRows<ErrorRow>, ReadError> {
+    GroupRows::open(dir, "errors", errors_of)
 }
