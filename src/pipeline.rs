@@ -2,7 +2,6 @@
 
 use crate::extract;
 use crate::ingest::{self, FileOutcome, SourceFile};
-use std::ops::ControlFlow;
 use crate::model::{Article, ArticleRow, ErrorRow, Format, Mention, Status, TableOrder};
 use crate::output::{self, OutputError};
 use crate::rules::{RuleError, RuleTexts, Rules};
@@ -11,6 +10,7 @@ use rayon::prelude::*;
 use std::io::IsTerminal;
 use crate::state::{self, Entry, StateError, Totals};
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -266,11 +266,18 @@ fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id
         hash = h;
         extract_outcome(rules, outcome)
     });
+    (entry_of_read(f, hash, &result.errors, shared_id, run_start_ns), result)
+}
+
+/// The state entry of `f` once read: `hash` is that of the bytes the readers
+/// read (the file is hashed again when they did not read it whole), and the
+/// file is marked to be read again next time when it could not be read
+/// (I/O error, see `errors`) or shares its id with another.
+fn entry_of_read(f: &SourceFile, hash: Option<String>, errors: &[ErrorRow], shared_id: bool, run_start_ns: i64) -> Entry {
     let hash = hash.or_else(|| state::hash_file(&f.path()).ok());
-    let io_failed = result.errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
+    let io_failed = errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
     let retry = hash.is_none() || io_failed || shared_id;
-    let entry = entry_after_read(f, hash.unwrap_or_default(), retry, run_start_ns);
-    (entry, result)
+    entry_after_read(f, hash.unwrap_or_default(), retry, run_start_ns)
 }
 
 /// The state entry of `f` once its bytes (hashing to `hash`) were used: to
@@ -348,10 +355,7 @@ fn process_dump(rules: &Rules, f: &SourceFile, pool: &rayon::ThreadPool, run_sta
             }
         }
     }
-    let hash = parts.hash().or_else(|| state::hash_file(&f.path()).ok());
-    let io_failed = errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
-    let retry = hash.is_none() || io_failed || shared_id;
-    let entry = entry_after_read(f, hash.unwrap_or_default(), retry, run_start_ns);
+    let entry = entry_of_read(f, parts.hash(), &errors, shared_id, run_start_ns);
     errors.sort();
     let rows = DumpRows { articles: articles.merge().map_err(spill_error)?, mentions: mentions.merge().map_err(spill_error)?, errors };
     Ok((entry, rows))
