@@ -736,12 +736,17 @@ pub fn run_with(opts: &RunOptions, mode: Mode) -> Result<RunSummary, PipelineErr
 
     let finished = match tables.finish() {
         // A fresh row with the key of a carried one (ids made equal by
-        // unusual file names): its place is known only to a full run.
-        Err(OutputError::Carry(why)) if reuse => {
-            tracing::warn!("reading every file again: {why}");
+        // unusual file names): its place is known only to a full run; so
+        // are the rows of last tables found out of order while merged.
+        Err(e @ (OutputError::SharedKey(_) | OutputError::Carry(_))) if reuse => {
+            tracing::warn!("reading every file again: {e}");
             drop((entries, _lock));
             let mut again = run_with(opts, Mode::Full)?;
-            again.full_reason = Some("a new article has the id of an unchanged one".into());
+            again.full_reason = Some(match e {
+                OutputError::SharedKey(_) => "a new article has the id of an unchanged one",
+                _ => "tables of the last run could not be merged",
+            }
+            .into());
             return Ok(again);
         }
         finished => finished?,

@@ -26,8 +26,6 @@ use std::path::Path;
 
 /// The tables of the last run, with how far they have been merged.
 pub struct Carry {
-    /// `source_path` of each carried article row: which rows are dropped.
-    source_path: StringChunked,
     articles: Articles,
     mentions: Mentions,
     errors: Errors,
@@ -37,7 +35,7 @@ pub struct Carry {
 struct Articles {
     rows: OldRows,
     csv: Option<CsvLines>,
-    article_id: StringChunked,
+    keys: Keys<ArticleKeys>,
     next: usize,
 }
 
@@ -171,12 +169,8 @@ struct OldRows {
 }
 
 impl OldRows {
-    fn new(parquet: OldParquet) -> OldRows {
-        OldRows { parquet: std::sync::Arc::new(parquet), decoded: Default::default() }
-    }
-
-    fn height(&self) -> usize {
-        self.parquet.height()
+    fn new(parquet: std::sync::Arc<OldParquet>) -> OldRows {
+        OldRows { parquet, decoded: Default::default() }
     }
 
     /// Rows `from..to` (increasing from call to call, so each row group is
@@ -224,13 +218,135 @@ impl OldRows {
 struct Mentions {
     rows: OldRows,
     csv: Option<CsvLines>,
+    keys: Keys<MentionKeys>,
+    /// The carried articles, to find the file of each mention's article.
+    articles: Keys<ArticleKeys>,
+    /// The article row of the mention looked at last (mentions and articles
+    /// are in the same order: it only moves forward).
+    article: std::cell::Cell<usize>,
+    next: usize,
+}
+
+/// Key columns of a carried table, decoded a row group at a time as the
+/// merge moves forward through the rows, and checked to be in table order.
+struct Keys<K> {
+    parquet: std::sync::Arc<OldParquet>,
+    /// The row group decoded last: its index, first row, row count and keys.
+    current: std::cell::RefCell<Option<(usize, usize, usize, K)>>,
+    /// The last key of the row group decoded last, to check the next one follows it.
+    last: std::cell::RefCell<Option<String>>,
+}
+
+/// The key columns of one row group of a table.
+trait KeyColumns: Sized {
+    /// Table name, for messages.
+    const TABLE: &'static str;
+    /// Names of the key columns.
+    const COLUMNS: &'static [&'static str];
+    /// The keys of a row group decoded with [`KeyColumns::COLUMNS`]; checks
+    /// them to be in table order after `last` (the previous group's last key).
+    fn of(df: &DataFrame, last: Option<&str>) -> Result<Self, OutputError>;
+    /// The key text the next group's first row must not sort before.
+    fn last_id(&self) -> Option<String>;
+}
+
+/// `article_id` and `source_path` of articles rows.
+struct ArticleKeys {
+    article_id: StringChunked,
+    source_path: StringChunked,
+}
+
+/// The sort key of mentions rows.
+struct MentionKeys {
     article_id: StringChunked,
     start: Int64Chunked,
     end: Int64Chunked,
     mention_id: StringChunked,
-    /// Row of the articles each mention belongs to.
-    article_row: Vec<u32>,
-    next: usize,
+}
+
+impl KeyColumns for ArticleKeys {
+    const TABLE: &'static str = "articles";
+    const COLUMNS: &'static [&'static str] = &["article_id", "source_path"];
+
+    fn of(df: &DataFrame, last: Option<&str>) -> Result<Self, OutputError> {
+        let keys = ArticleKeys { article_id: strings(df, Self::TABLE, "article_id")?, source_path: strings(df, Self::TABLE, "source_path")? };
+        // Article ids strictly increasing: each id names one article row.
+        let mut before = last.map(str::to_string);
+        for id in keys.article_id.iter().map(Option::unwrap_or_default) {
+            if before.as_deref().is_some_and(|b| b >= id) {
+                return Err(bad("article ids of the last articles table not unique and sorted"));
+            }
+            before = Some(id.to_string());
+        }
+        Ok(keys)
+    }
+
+    fn last_id(&self) -> Option<String> {
+        self.article_id.last().map(str::to_string)
+    }
+}
+
+impl KeyColumns for MentionKeys {
+    const TABLE: &'static str = "mentions";
+    const COLUMNS: &'static [&'static str] = &["article_id", "start", "end", "mention_id"];
+
+    fn of(df: &DataFrame, last: Option<&str>) -> Result<Self, OutputError> {
+        let keys = MentionKeys {
+            article_id: strings(df, Self::TABLE, "article_id")?,
+            start: numbers(df, Self::TABLE, "start")?,
+            end: numbers(df, Self::TABLE, "end")?,
+            mention_id: strings(df, Self::TABLE, "mention_id")?,
+        };
+        let mut before = last;
+        for id in keys.article_id.iter().map(Option::unwrap_or_default) {
+            if before.is_some_and(|b| id < b) {
+                return Err(bad("last mentions table not sorted"));
+            }
+            before = Some(id);
+        }
+        Ok(keys)
+    }
+
+    fn last_id(&self) -> Option<String> {
+        self.article_id.last().map(str::to_string)
+    }
+}
+
+impl<K: KeyColumns> Keys<K> {
+    fn new(parquet: std::sync::Arc<OldParquet>) -> Keys<K> {
+        Keys { parquet, current: Default::default(), last: Default::default() }
+    }
+
+    fn height(&self) -> usize {
+        self.parquet.height()
+    }
+
+    /// `f` of the keys of the row group holding row `i` and `i`'s place in it.
+    fn at<T>(&self, i: usize, f: impl FnOnce(&K, usize) -> T) -> Result<T, OutputError> {
+        let mut current = self.current.borrow_mut();
+        match current.as_ref() {
+            Some((_, first, rows, keys)) if *first <= i && i < first + rows => return Ok(f(keys, i - first)),
+            _ => {}
+        }
+        let starts = &self.parquet.starts;
+        let k = starts.partition_point(|&s| s <= i).saturating_sub(1);
+        let (first, end) = match (starts.get(k), starts.get(k + 1)) {
+            (Some(&a), Some(&b)) if a <= i && i < b => (a, b),
+            _ => return Err(bad(&format!("row {i} is not in the last {} table", K::TABLE))),
+        };
+        let columns = Some(K::COLUMNS.iter().map(|c| c.to_string()).collect());
+        let df = self.parquet.decode(first, end - first, columns).map_err(|source| OutputError::Polars { table: K::TABLE.into(), source })?;
+        // The groups are decoded in order: each must follow the one before.
+        let follows = current.as_ref().is_some_and(|(before, ..)| before + 1 == k);
+        let keys = {
+            let last = self.last.borrow();
+            K::of(&df, last.as_deref().filter(|_| follows))?
+        };
+        *self.last.borrow_mut() = keys.last_id();
+        let out = f(&keys, i - first);
+        *current = Some((k, first, end - first, keys));
+        Ok(out)
+    }
 }
 
 /// The carried `errors` rows (few: merged as rows) and the next one to merge.
@@ -259,19 +375,19 @@ fn bad(what: &str) -> OutputError {
     OutputError::Carry(what.to_string())
 }
 
-/// The last run's Parquet file of table `name`, and its `keys` columns decoded.
-fn parquet(dir: &Path, name: &str, keys: &[&str], verify: Verify<'_>) -> Result<(DataFrame, OldParquet), OutputError> {
-    let bytes = read_verified(dir, &format!("{name}.parquet"), verify)?;
-    let old = OldParquet::read(bytes)?;
-    let pe = |source| OutputError::Polars { table: name.to_string(), source };
-    let mut df = old.decode(0, old.height(), Some(keys.iter().map(|k| k.to_string()).collect())).map_err(pe)?;
-    df.rechunk_mut();
-    Ok((df, old))
+/// The last run's Parquet file of table `name`.
+fn parquet(dir: &Path, name: &str, verify: Verify<'_>) -> Result<OldParquet, OutputError> {
+    OldParquet::read(read_verified(dir, &format!("{name}.parquet"), verify)?)
 }
 
+/// A text column without nulls.
 fn strings(df: &DataFrame, table: &str, name: &str) -> Result<StringChunked, OutputError> {
     let pe = |source| OutputError::Polars { table: table.to_string(), source };
-    Ok(df.column(name).map_err(pe)?.str().map_err(pe)?.clone())
+    let c = df.column(name).map_err(pe)?.str().map_err(pe)?.clone();
+    if c.null_count() > 0 {
+        return Err(bad(&format!("null {name} in the last {table} table")));
+    }
+    Ok(c)
 }
 
 fn numbers(df: &DataFrame, table: &str, name: &str) -> Result<Int64Chunked, OutputError> {
@@ -287,87 +403,51 @@ impl Carry {
     /// files are those the last run wrote, untouched) the carried rows' CSV
     /// lines are copied from them; otherwise they are written anew.
     pub fn load(dir: &Path, verify: Verify<'_>, csv_as_written: bool) -> Result<Carry, OutputError> {
-        let table = |name: &str, keys: &[&str]| -> Result<(DataFrame, OldParquet, Option<CsvLines>), OutputError> {
-            let (df, old) = parquet(dir, name, keys, verify)?;
-            let csv = if csv_as_written { Some(CsvLines::read(dir, name, df.height())?) } else { None };
-            Ok((df, old, csv))
+        let table = |name: &str| -> Result<(std::sync::Arc<OldParquet>, Option<CsvLines>), OutputError> {
+            let old = parquet(dir, name, verify)?;
+            let csv = if csv_as_written { Some(CsvLines::read(dir, name, old.height())?) } else { None };
+            Ok((std::sync::Arc::new(old), csv))
         };
         let (articles, mentions) = std::thread::scope(|s| {
-            let articles = s.spawn(|| table("articles", &["article_id", "source_path"]));
-            let mentions = table("mentions", &["article_id", "start", "end", "mention_id"]);
+            let articles = s.spawn(|| table("articles"));
+            let mentions = table("mentions");
             (articles.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), mentions)
         });
-        let ((articles, articles_parquet, articles_csv), (mentions, mentions_parquet, mentions_csv)) = (articles?, mentions?);
-        let article_id = strings(&articles, "articles", "article_id")?;
-        let source_path = strings(&articles, "articles", "source_path")?;
-        let mention_article_id = strings(&mentions, "mentions", "article_id")?;
-        if source_path.null_count() > 0 || article_id.null_count() > 0 || mention_article_id.null_count() > 0 {
-            return Err(bad("null id in the last tables"));
-        }
-        // Article ids strictly increasing: each id names one article row.
-        let ids: Vec<&str> = article_id.iter().map(Option::unwrap_or_default).collect();
-        if ids.windows(2).any(|w| w[0] >= w[1]) {
-            return Err(bad("article ids of the last articles table not unique and sorted"));
-        }
-        let mut article_row = Vec::with_capacity(mentions.height());
-        let mut a = 0;
-        let mut last: Option<&str> = None;
-        for id in mention_article_id.iter().map(Option::unwrap_or_default) {
-            if last.is_some_and(|l| id < l) {
-                return Err(bad("last mentions table not sorted"));
-            }
-            last = Some(id);
-            while ids.get(a).is_some_and(|x| *x < id) {
-                a += 1;
-            }
-            if ids.get(a) != Some(&id) {
-                return Err(bad("a mention of the last run without its article row"));
-            }
-            article_row.push(u32::try_from(a).map_err(|_| bad("too many articles"))?);
-        }
+        let ((articles_parquet, articles_csv), (mentions_parquet, mentions_csv)) = (articles?, mentions?);
         let errors_bytes = read_verified(dir, "errors.parquet", verify)?;
         let errors = match errors_from_parquet(&dir.join("errors.parquet"), &errors_bytes) {
             Ok(rows) => rows.into_iter().filter(|e| e.stage != crate::ingest::WALK_STAGE).collect(),
             Err(e) => return Err(bad(&e.to_string())),
         };
         let mentions = Mentions {
-            start: numbers(&mentions, "mentions", "start")?,
-            end: numbers(&mentions, "mentions", "end")?,
-            mention_id: strings(&mentions, "mentions", "mention_id")?,
-            article_id: mention_article_id,
-            rows: OldRows::new(mentions_parquet),
+            rows: OldRows::new(mentions_parquet.clone()),
             csv: mentions_csv,
-            article_row,
+            keys: Keys::new(mentions_parquet),
+            articles: Keys::new(articles_parquet.clone()),
+            article: std::cell::Cell::new(0),
             next: 0,
         };
-        Ok(Carry { source_path, articles: Articles { rows: OldRows::new(articles_parquet), csv: articles_csv, article_id, next: 0 }, mentions, errors: Errors { rows: errors, next: 0 } })
+        let articles = Articles { rows: OldRows::new(articles_parquet.clone()), csv: articles_csv, keys: Keys::new(articles_parquet), next: 0 };
+        Ok(Carry { articles, mentions, errors: Errors { rows: errors, next: 0 } })
     }
 
     /// The part the `articles` table needs and the part the `mentions` and
     /// `errors` tables need, to be merged on threads of their own.
     pub(super) fn split(self) -> (ArticlesPart, MentionsPart) {
-        let Carry { source_path, articles, mentions, errors } = self;
-        (ArticlesPart { source_path: source_path.clone(), articles }, MentionsPart { source_path, mentions, errors })
+        let Carry { articles, mentions, errors } = self;
+        (ArticlesPart { articles }, MentionsPart { mentions, errors })
     }
 }
 
 /// The carried rows of the `articles` table.
 pub(super) struct ArticlesPart {
-    source_path: StringChunked,
     articles: Articles,
 }
 
 /// The carried rows of the `mentions` and `errors` tables.
 pub(super) struct MentionsPart {
-    /// Of the carried articles: which mentions are dropped.
-    source_path: StringChunked,
     mentions: Mentions,
     errors: Errors,
-}
-
-/// Whether carried article row `row` stays: its file is not `dropped`.
-fn article_kept(source_path: &StringChunked, row: usize, dropped: Dropped<'_>) -> bool {
-    source_path.get(row).is_some_and(|p| !dropped(p))
 }
 
 impl ArticlesPart {
@@ -380,8 +460,7 @@ impl ArticlesPart {
     /// carried ones that sort before `bound` (all that are left when
     /// `None`) and whose file is not `dropped`.
     pub(super) fn merge(&mut self, sink: &mut Sink<ArticleRow>, fresh: Vec<ArticleRow>, bound: Option<&str>, dropped: Dropped<'_>) -> Result<(), OutputError> {
-        let source_path = &self.source_path;
-        self.articles.merge(sink, fresh, bound, &|row| article_kept(source_path, row, dropped))
+        self.articles.merge(sink, fresh, bound, dropped)
     }
 }
 
@@ -400,22 +479,21 @@ impl MentionsPart {
         bound: Option<&str>,
         dropped: Dropped<'_>,
     ) -> Result<(), OutputError> {
-        let source_path = &self.source_path;
-        self.mentions.merge(mentions_sink, summary, fresh_mentions, bound, &|row| article_kept(source_path, row, dropped))?;
+        self.mentions.merge(mentions_sink, summary, fresh_mentions, bound, dropped)?;
         self.errors.merge(errors_sink, fresh_errors, bound, dropped)
     }
 }
 
 impl Articles {
-    fn merge(&mut self, sink: &mut Sink<ArticleRow>, fresh: Vec<ArticleRow>, bound: Option<&str>, kept: &dyn Fn(usize) -> bool) -> Result<(), OutputError> {
-        let end = until(self.next, self.rows.height(), bound, |i| self.article_id.get(i));
-        let (rows, csv, ids) = (&self.rows, &self.csv, &self.article_id);
+    fn merge(&mut self, sink: &mut Sink<ArticleRow>, fresh: Vec<ArticleRow>, bound: Option<&str>, dropped: Dropped<'_>) -> Result<(), OutputError> {
+        let (rows, csv, keys) = (&self.rows, &self.csv, &self.keys);
         self.next = merge(
             sink,
             fresh,
-            (self.next, end),
-            kept,
-            |i, r| ids.get(i).unwrap_or_default().cmp(r.article_id.as_str()),
+            (self.next, keys.height()),
+            |i| keys.at(i, |k, j| bound.is_none_or(|b| k.article_id.get(j).unwrap_or_default() < b)),
+            |i| keys.at(i, |k, j| k.source_path.get(j).is_some_and(|p| !dropped(p))),
+            |i, r| keys.at(i, |k, j| k.article_id.get(j).unwrap_or_default().cmp(r.article_id.as_str())),
             |sink, from, to| sink.push_carried(rows.slice(from, to).map_err(sink.pe())?, from, csv.as_ref()),
         )?;
         Ok(())
@@ -423,27 +501,46 @@ impl Articles {
 }
 
 impl Mentions {
-    fn merge(
-        &mut self,
-        sink: &mut Sink<Mention>,
-        summary: &mut SummaryBuilder,
-        fresh: Vec<Mention>,
-        bound: Option<&str>,
-        article_kept: &dyn Fn(usize) -> bool,
-    ) -> Result<(), OutputError> {
-        let end = until(self.next, self.rows.height(), bound, |i| self.article_id.get(i));
+    /// Whether carried mention `i` stays: the file of its article is not `dropped`.
+    fn kept(&self, i: usize, dropped: Dropped<'_>) -> Result<bool, OutputError> {
+        self.keys.at(i, |k, j| {
+            let id = k.article_id.get(j).unwrap_or_default();
+            let mut a = self.article.get();
+            loop {
+                if a >= self.articles.height() {
+                    return Err(bad("a mention of the last run without its article row"));
+                }
+                match self.articles.at(a, |ak, aj| (ak.article_id.get(aj).unwrap_or_default().cmp(id), ak.source_path.get(aj).is_some_and(|p| !dropped(p))))? {
+                    (Ordering::Less, _) => a += 1,
+                    (Ordering::Equal, kept) => {
+                        self.article.set(a);
+                        return Ok(kept);
+                    }
+                    (Ordering::Greater, _) => return Err(bad("a mention of the last run without its article row")),
+                }
+            }
+        })?
+    }
+
+    fn merge(&mut self, sink: &mut Sink<Mention>, summary: &mut SummaryBuilder, fresh: Vec<Mention>, bound: Option<&str>, dropped: Dropped<'_>) -> Result<(), OutputError> {
         for m in &fresh {
             summary.add(m);
         }
         let this = &*self;
-        let key = |i: usize| (this.article_id.get(i).unwrap_or_default(), this.start.get(i), this.end.get(i), this.mention_id.get(i).unwrap_or_default());
+        let keys = &this.keys;
         let mut summary_err = None;
         let next = merge(
             sink,
             fresh,
-            (this.next, end),
-            |i| this.article_row.get(i).is_some_and(|&a| article_kept(a as usize)),
-            |i, m| key(i).cmp(&(m.article_id.as_str(), Some(m.start), Some(m.end), m.mention_id.as_str())),
+            (this.next, keys.height()),
+            |i| keys.at(i, |k, j| bound.is_none_or(|b| k.article_id.get(j).unwrap_or_default() < b)),
+            |i| this.kept(i, dropped),
+            |i, m| {
+                keys.at(i, |k, j| {
+                    let carried = (k.article_id.get(j).unwrap_or_default(), k.start.get(j), k.end.get(j), k.mention_id.get(j).unwrap_or_default());
+                    carried.cmp(&(m.article_id.as_str(), Some(m.start), Some(m.end), m.mention_id.as_str()))
+                })
+            },
             |sink, from, to| {
                 let part = this.rows.slice(from, to).map_err(sink.pe())?;
                 if let Err(e) = summary.add_frame(&part) {
@@ -481,52 +578,57 @@ fn until<'a>(from: usize, len: usize, bound: Option<&str>, key_of: impl Fn(usize
     i
 }
 
-/// Writes the kept carried rows `range` and the `fresh` rows (in table
-/// order) to `sink` in merged order: `cmp(i, r)` orders carried row `i`
-/// against fresh row `r`; runs of kept carried rows go through `carry`.
-/// Returns the end of `range`. A fresh row with the key of a carried row has
-/// no defined place (its file's order is not in the tables): an error.
+/// Writes the kept carried rows from `from` on that sort before the bound
+/// (`before(i)`: the rows up to `len` when there is none) and the `fresh`
+/// rows (in table order) to `sink` in merged order: `cmp(i, r)` orders
+/// carried row `i` against fresh row `r`; runs of kept carried rows go
+/// through `carry`. Carried rows are looked at once each, in order. Returns
+/// the first carried row not written. A fresh row with the key of a carried
+/// row has no defined place (its file's order is not in the tables): an error.
 fn merge<R>(
     sink: &mut Sink<R>,
     fresh: Vec<R>,
-    range: (usize, usize),
-    kept: impl Fn(usize) -> bool,
-    cmp: impl Fn(usize, &R) -> Ordering,
+    (from, len): (usize, usize),
+    before: impl Fn(usize) -> Result<bool, OutputError>,
+    kept: impl Fn(usize) -> Result<bool, OutputError>,
+    cmp: impl Fn(usize, &R) -> Result<Ordering, OutputError>,
     mut carry: impl FnMut(&mut Sink<R>, usize, usize) -> Result<(), OutputError>,
 ) -> Result<usize, OutputError> {
-    let (from, to) = range;
     let mut fresh = fresh.into_iter().peekable();
     let mut run = from;
-    for i in from..to {
-        if !kept(i) {
+    let mut i = from;
+    while i < len && before(i)? {
+        if !kept(i)? {
             if run < i {
                 carry(sink, run, i)?;
             }
             run = i + 1;
+            i += 1;
             continue;
         }
         // The fresh rows that sort before carried row `i`, in one go.
-        let mut before = Vec::new();
+        let mut ahead = Vec::new();
         while let Some(r) = fresh.peek() {
-            match cmp(i, r) {
+            match cmp(i, r)? {
                 Ordering::Less => break,
-                Ordering::Equal => return Err(OutputError::Carry(format!("{}: a new row has the key of a carried row", sink.name))),
-                Ordering::Greater => before.extend(fresh.next()),
+                Ordering::Equal => return Err(OutputError::SharedKey(format!("{}: a new row has the key of a carried row", sink.name))),
+                Ordering::Greater => ahead.extend(fresh.next()),
             }
         }
-        if !before.is_empty() {
+        if !ahead.is_empty() {
             if run < i {
                 carry(sink, run, i)?;
                 run = i;
             }
-            sink.push(before)?;
+            sink.push(ahead)?;
         }
+        i += 1;
     }
-    if run < to {
-        carry(sink, run, to)?;
+    if run < i {
+        carry(sink, run, i)?;
     }
     sink.push(fresh)?;
-    Ok(to)
+    Ok(i)
 }
 
 #[cfg(test)]
@@ -552,5 +654,42 @@ mod tests {
         assert!(CsvLines::read(dir.path(), "t", 4).is_err());
         std::fs::write(dir.path().join("u.csv"), "id,evidence\n1,\"open\n").expect("write");
         assert!(CsvLines::read(dir.path(), "u", 1).is_err());
+    }
+
+    fn article(id: String) -> ArticleRow {
+        ArticleRow {
+            source_path: format!("{id}.txt"),
+            article_id: id,
+            format: crate::model::Format::Txt,
+            url: None,
+            title: None,
+            published: None,
+            chars: 1,
+            content_hash: String::new(),
+            mentions: 0,
+            status: crate::model::Status::Ok,
+        }
+    }
+
+    /// The keys of a table of several row groups, read one group at a time,
+    /// are those written; a table out of order is refused as it is read.
+    #[test]
+    fn keys_are_read_a_row_group_at_a_time_and_checked_in_order() {
+        let keys_of = |ids: &[String]| -> Result<Vec<String>, OutputError> {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let rows: Vec<ArticleRow> = ids.iter().cloned().map(article).collect();
+            crate::output::write_tables(dir.path(), &[], &rows, &[]).expect("tables");
+            let old = OldParquet::read(std::fs::read(dir.path().join("articles.parquet")).expect("read")).expect("parquet");
+            assert!(ids.len() < 20_000 || old.meta.row_groups.len() >= 2, "several row groups");
+            let keys: Keys<ArticleKeys> = Keys::new(std::sync::Arc::new(old));
+            (0..keys.height()).map(|i| keys.at(i, |k, j| k.article_id.get(j).unwrap_or_default().to_string())).collect()
+        };
+        let sorted: Vec<String> = (0..40_000).map(|i| format!("r{i:06}")).collect();
+        assert_eq!(keys_of(&sorted).expect("in order"), sorted);
+        let mut swapped = sorted.clone();
+        swapped.swap(100, 39_000);
+        assert!(matches!(keys_of(&swapped), Err(OutputError::Carry(_))));
+        let shared = vec!["a".to_string(), "b".to_string(), "b".to_string()];
+        assert!(matches!(keys_of(&shared), Err(OutputError::Carry(_))));
     }
 }

@@ -47,6 +47,10 @@ pub enum OutputError {
     /// The last run's tables cannot be carried over (see [`carry`]).
     #[error("tables of the last run: {0}")]
     Carry(String),
+    /// A fresh row has the key of a carried row (ids made equal by unusual
+    /// file names): its place is known only to a full run.
+    #[error("tables of the last run: {0}")]
+    SharedKey(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
