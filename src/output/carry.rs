@@ -8,9 +8,9 @@
 //! `article_id`, mentions by (`article_id`, `start`, `end`, `mention_id`),
 //! errors by all their fields. Carried rows go to the tables as frames
 //! (slices of the last tables), so they are never turned into rows and back.
-//! Only the keys of the last tables (ids, offsets, source paths) are decoded
-//! up front; their rows are decoded a row group at a time as the merge
-//! reaches them (`OldRows`), so a re-run does not hold the last tables whole.
+//! The last tables are decoded a row group at a time as the merge reaches
+//! them, their keys (ids, offsets, source paths: `Keys`) and their rows
+//! (`OldRows`) apart, so a re-run does not hold the last tables.
 //!
 //! A row is carried when its file is neither deleted nor read again: articles
 //! and errors name their file (`source_path`); a mention belongs to the file
@@ -151,6 +151,15 @@ impl OldParquet {
         self.starts.last().copied().unwrap_or(0)
     }
 
+    /// The row group holding row `i`: its index, first row and end.
+    fn group_at(&self, i: usize) -> Option<(usize, usize, usize)> {
+        let k = self.starts.partition_point(|&s| s <= i).checked_sub(1)?;
+        match (self.starts.get(k), self.starts.get(k + 1)) {
+            (Some(&first), Some(&end)) if i < end => Some((k, first, end)),
+            _ => None,
+        }
+    }
+
     /// Rows `from..from + len` decoded (`columns`: all when `None`).
     fn decode(&self, from: usize, len: usize, columns: Option<Vec<String>>) -> PolarsResult<DataFrame> {
         let mut reader = ParquetReader::new(std::io::Cursor::new(self.bytes.as_ref())).with_slice(Some((from, len))).with_columns(columns);
@@ -160,8 +169,7 @@ impl OldParquet {
 }
 
 /// The rows of a carried table, decoded one row group at a time as the
-/// merge moves forward through them: a re-run never holds the last tables
-/// whole, only their keys.
+/// merge moves forward through them.
 struct OldRows {
     parquet: std::sync::Arc<OldParquet>,
     /// The row group decoded last: its index and rows.
@@ -176,14 +184,11 @@ impl OldRows {
     /// Rows `from..to` (increasing from call to call, so each row group is
     /// decoded once) as a frame.
     fn slice(&self, from: usize, to: usize) -> PolarsResult<DataFrame> {
-        let starts = &self.parquet.starts;
         let mut frame: Option<DataFrame> = None;
         let mut at = from;
         while at < to {
-            let k = starts.partition_point(|&s| s <= at).saturating_sub(1);
-            let (first, end) = match (starts.get(k), starts.get(k + 1)) {
-                (Some(&a), Some(&b)) if a <= at && at < b => (a, b),
-                _ => return Err(polars_err!(ComputeError: "row {at} is not in the last table")),
+            let Some((k, first, end)) = self.parquet.group_at(at) else {
+                return Err(polars_err!(ComputeError: "row {at} is not in the last table"));
             };
             let group = self.group(k, first, end - first)?;
             let piece = group.slice((at - first) as i64, to.min(end) - at);
@@ -271,12 +276,12 @@ impl KeyColumns for ArticleKeys {
     fn of(df: &DataFrame, last: Option<&str>) -> Result<Self, OutputError> {
         let keys = ArticleKeys { article_id: strings(df, Self::TABLE, "article_id")?, source_path: strings(df, Self::TABLE, "source_path")? };
         // Article ids strictly increasing: each id names one article row.
-        let mut before = last.map(str::to_string);
+        let mut before = last;
         for id in keys.article_id.iter().map(Option::unwrap_or_default) {
-            if before.as_deref().is_some_and(|b| b >= id) {
+            if before.is_some_and(|b| b >= id) {
                 return Err(bad("article ids of the last articles table not unique and sorted"));
             }
-            before = Some(id.to_string());
+            before = Some(id);
         }
         Ok(keys)
     }
@@ -328,11 +333,8 @@ impl<K: KeyColumns> Keys<K> {
             Some((_, first, rows, keys)) if *first <= i && i < first + rows => return Ok(f(keys, i - first)),
             _ => {}
         }
-        let starts = &self.parquet.starts;
-        let k = starts.partition_point(|&s| s <= i).saturating_sub(1);
-        let (first, end) = match (starts.get(k), starts.get(k + 1)) {
-            (Some(&a), Some(&b)) if a <= i && i < b => (a, b),
-            _ => return Err(bad(&format!("row {i} is not in the last {} table", K::TABLE))),
+        let Some((k, first, end)) = self.parquet.group_at(i) else {
+            return Err(bad(&format!("row {i} is not in the last {} table", K::TABLE)));
         };
         let columns = Some(K::COLUMNS.iter().map(|c| c.to_string()).collect());
         let df = self.parquet.decode(first, end - first, columns).map_err(|source| OutputError::Polars { table: K::TABLE.into(), source })?;
