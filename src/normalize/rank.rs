@@ -90,6 +90,9 @@ impl RankRules {
         self.cues.iter().chain(&self.first)
     }
 
+    /// Every rank written in `text`, left to right: a cue with its number or
+    /// ordinal, a first-place word, and the ranks a list goes on with
+    /// ("peringkat kedua dan ketiga"); none inside the `not_rank` spans.
     pub fn find_all(&self, text: &str) -> Vec<RankMatch> {
         let may = self.gate.candidates(text);
         let (may_cue, may_first) = may.split_at(self.cues.len().min(may.len()));
