@@ -155,7 +155,8 @@ pub struct Mention {
 }
 
 /// The order of a table's rows: articles by `article_id`; mentions by
-/// `article_id`, then `start`, `end` and `mention_id`. Rows that tie keep
+/// `article_id`, then `start`, `end` and `mention_id`; errors by all their
+/// fields. Rows that tie keep
 /// the order they came in (the sorts and merges that use it are stable).
 pub trait TableOrder {
     /// How `self` and `other` are ordered in their table.
@@ -233,6 +234,12 @@ pub struct ErrorRow {
     pub stage: String,
     /// Human-readable message.
     pub message: String,
+}
+
+impl TableOrder for ErrorRow {
+    fn table_cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.cmp(other)
+    }
 }
 
 impl ErrorRow {

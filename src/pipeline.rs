@@ -266,16 +266,20 @@ fn process_for_state(rules: &Rules, f: &SourceFile, run_start_ns: i64, shared_id
         hash = h;
         extract_outcome(rules, outcome)
     });
-    (entry_of_read(f, hash, &result.errors, shared_id, run_start_ns), result)
+    (entry_of_read(f, hash, read_failed(&result.errors), shared_id, run_start_ns), result)
+}
+
+/// Whether `errors` (of reading a file) tell an I/O error.
+fn read_failed(errors: &[ErrorRow]) -> bool {
+    errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"))
 }
 
 /// The state entry of `f` once read: `hash` is that of the bytes the readers
 /// read (the file is hashed again when they did not read it whole), and the
-/// file is marked to be read again next time when it could not be read
-/// (I/O error, see `errors`) or shares its id with another.
-fn entry_of_read(f: &SourceFile, hash: Option<String>, errors: &[ErrorRow], shared_id: bool, run_start_ns: i64) -> Entry {
+/// file is marked to be read again next time when reading it failed
+/// (`io_failed`) or it shares its id with another.
+fn entry_of_read(f: &SourceFile, hash: Option<String>, io_failed: bool, shared_id: bool, run_start_ns: i64) -> Entry {
     let hash = hash.or_else(|| state::hash_file(&f.path()).ok());
-    let io_failed = errors.iter().any(|e| e.stage == "read" && e.message.starts_with("cannot read"));
     let retry = hash.is_none() || io_failed || shared_id;
     entry_after_read(f, hash.unwrap_or_default(), retry, run_start_ns)
 }
@@ -320,11 +324,12 @@ fn is_dump(f: &SourceFile) -> bool {
     f.format == Format::Jsonl && f.size > DUMP_PART_BYTES
 }
 
-/// The rows of a dump: articles and mentions merged from their sorted runs, and its error rows.
+/// The rows of a dump (at `path`), each table merged from its sorted runs.
 struct DumpRows {
+    path: String,
     articles: crate::spill::Merged<ArticleRow>,
     mentions: crate::spill::Merged<Mention>,
-    errors: Vec<ErrorRow>,
+    errors: crate::spill::Merged<ErrorRow>,
 }
 
 /// Reads and extracts a dump a part at a time (the articles of a part in
@@ -333,8 +338,10 @@ struct DumpRows {
 fn process_dump(rules: &Rules, f: &SourceFile, pool: &rayon::ThreadPool, run_start_ns: i64, shared_id: bool, spill_dir: &Path) -> Result<(Entry, DumpRows), PipelineError> {
     let spill_error = |source| PipelineError::Unwritable { path: spill_dir.to_path_buf(), source };
     let mut parts = ingest::jsonl::JsonlParts::open(f);
-    let (mut articles, mut mentions) = (crate::spill::Runs::new(spill_dir, "dump-articles"), crate::spill::Runs::new(spill_dir, "dump-mentions"));
-    let mut errors = Vec::new();
+    let runs = || (crate::spill::Runs::new(spill_dir, "dump-articles"), crate::spill::Runs::new(spill_dir, "dump-mentions"), crate::spill::Runs::new(spill_dir, "dump-errors"));
+    let (mut articles, mut mentions, mut errors) = runs();
+    // Whether reading failed (I/O error): the file is read again next time.
+    let mut io_failed = false;
     loop {
         // As in `guarded`: a panic gives the file's internal error row, and no other row.
         let part = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -342,34 +349,56 @@ fn process_dump(rules: &Rules, f: &SourceFile, pool: &rayon::ThreadPool, run_sta
         }));
         match part {
             Ok(Some(mut res)) => {
-                sort_tables(&mut res.articles, &mut res.mentions, &mut []);
+                sort_tables(&mut res.articles, &mut res.mentions, &mut res.errors);
+                io_failed |= read_failed(&res.errors);
                 articles.push(&res.articles).map_err(spill_error)?;
                 mentions.push(&res.mentions).map_err(spill_error)?;
-                errors.extend(res.errors);
+                errors.push(&res.errors).map_err(spill_error)?;
             }
             Ok(None) => break,
             Err(_) => {
-                (articles, mentions) = (crate::spill::Runs::new(spill_dir, "dump-articles"), crate::spill::Runs::new(spill_dir, "dump-mentions"));
-                errors = vec![ErrorRow::internal(&f.rel_path, &f.rel_path)];
+                (articles, mentions, errors) = runs();
+                errors.push(&[ErrorRow::internal(&f.rel_path, &f.rel_path)]).map_err(spill_error)?;
                 break;
             }
         }
     }
-    let entry = entry_of_read(f, parts.hash(), &errors, shared_id, run_start_ns);
-    errors.sort();
-    let rows = DumpRows { articles: articles.merge().map_err(spill_error)?, mentions: mentions.merge().map_err(spill_error)?, errors };
+    let entry = entry_of_read(f, parts.hash(), io_failed, shared_id, run_start_ns);
+    let rows = DumpRows { path: f.rel_path.clone(), articles: articles.merge().map_err(spill_error)?, mentions: mentions.merge().map_err(spill_error)?, errors: errors.merge().map_err(spill_error)? };
     Ok((entry, rows))
 }
 
-/// Sends a dump's rows to the tables through `pending`, in batches of
-/// [`DUMP_BATCH_ARTICLES`] articles (with their mentions): each batch is
-/// released with the bound of the dump's next article id (or of the next
-/// file, `next_path`, when that comes first), before which no row is still
-/// to come. `dropped` goes with the first batch.
+/// Sends a dump's rows to the tables, in table order. Its error rows first,
+/// straight to the tables (merged with the corpus-walk error rows of its
+/// path, all the error rows with that path): they sort before every
+/// error row still held in `pending`, which all name later paths. Then its
+/// articles through `pending`, in batches of [`DUMP_BATCH_ARTICLES`] (with
+/// their mentions), each released with the bound of the dump's next article
+/// id (or of the next file, `next_path`, when that comes first), before which
+/// no row is still to come. `dropped` goes with the first batch.
 fn send_dump(rows: DumpRows, next_path: Option<&str>, pending: &mut Pending, tables: &mut TablesThread, dropped: &mut Vec<String>, spill_dir: &Path) -> Result<(), PipelineError> {
     let spill_error = |source| PipelineError::Unwritable { path: spill_dir.to_path_buf(), source };
-    let DumpRows { mut articles, mut mentions, errors } = rows;
-    pending.errors.extend(errors);
+    let DumpRows { path, mut articles, mut mentions, mut errors } = rows;
+    let (walk, later): (Vec<ErrorRow>, Vec<ErrorRow>) = std::mem::take(&mut pending.errors).into_iter().partition(|e| e.source_path == path);
+    pending.errors = later;
+    let mut walk = walk.into_iter().peekable();
+    loop {
+        let mut batch = Vec::new();
+        while batch.len() < output::ROW_GROUP_ROWS {
+            // On a tie the walk's row first, as a stable sort of the rows in arrival order gives.
+            let walk_first = match (walk.peek(), errors.peek()) {
+                (None, None) => break,
+                (Some(w), Some(e)) => w <= e,
+                (w, _) => w.is_some(),
+            };
+            let next = if walk_first { walk.next() } else { errors.next_row().map_err(spill_error)? };
+            batch.extend(next);
+        }
+        if batch.is_empty() {
+            break;
+        }
+        tables.send((Vec::new(), Vec::new(), batch), Some(path.clone()), std::mem::take(dropped));
+    }
     loop {
         let mut last: Option<String> = None;
         let mut taken = 0;

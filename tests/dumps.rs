@@ -5,7 +5,7 @@
 //! bad lines, and a neighbour file whose path sorts before the dump's ids.
 
 use anugerah::ingest::SourceFile;
-use anugerah::model::Format;
+use anugerah::model::{ErrorRow, Format};
 use anugerah::output::read::{read_articles, read_errors, read_mentions};
 use anugerah::pipeline::{self, Mode, RunOptions, DUMP_PART_BYTES};
 use anugerah::rules::Rules;
@@ -68,13 +68,13 @@ fn run(corpus: &Path, out: &Path, mode: Mode) -> pipeline::RunSummary {
     pipeline::run_with(&opts, mode).expect("run")
 }
 
-/// The rows of `files` (relative paths under `corpus`) as whole files give
-/// them, in table order.
-fn expected(corpus: &Path, files: &[(&str, Format)]) -> (Vec<anugerah::model::ArticleRow>, Vec<anugerah::model::Mention>, Vec<anugerah::model::ErrorRow>) {
+/// The rows of `files` (relative id, path, format) as whole files give
+/// them, after the corpus-walk error rows `walk`, in table order.
+fn expected(files: &[(String, PathBuf, Format)], walk: Vec<ErrorRow>) -> (Vec<anugerah::model::ArticleRow>, Vec<anugerah::model::Mention>, Vec<ErrorRow>) {
     let rules = Rules::embedded();
-    let (mut a, mut m, mut e) = (Vec::new(), Vec::new(), Vec::new());
-    for (rel, format) in files {
-        let r = pipeline::process_file(&rules, &SourceFile::new(*rel, corpus.join(rel), *format));
+    let (mut a, mut m, mut e) = (Vec::new(), Vec::new(), walk);
+    for (rel, path, format) in files {
+        let r = pipeline::process_file(&rules, &SourceFile::new(rel.clone(), path.clone(), *format));
         a.extend(r.articles);
         m.extend(r.mentions);
         e.extend(r.errors);
@@ -90,22 +90,52 @@ fn tables(dir: &Path) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The dump's file name: on Unix not UTF-8, so that the corpus walk gives an
+/// error row with the dump's path too (its id has a replacement character).
+#[cfg(unix)]
+fn dump_name() -> (PathBuf, String, Vec<ErrorRow>) {
+    use std::os::unix::ffi::OsStrExt;
+    let rel = "big\u{fffd}.jsonl".to_string();
+    let walk = ErrorRow {
+        source_path: rel.clone(),
+        article_id: Some(rel.clone()),
+        stage: "walk".into(),
+        message: "file name is not valid UTF-8; read with replacement characters in its id".into(),
+    };
+    (PathBuf::from(std::ffi::OsStr::from_bytes(b"big\xff.jsonl")), rel, vec![walk])
+}
+
+#[cfg(not(unix))]
+fn dump_name() -> (PathBuf, String, Vec<ErrorRow>) {
+    (PathBuf::from("big.jsonl"), "big.jsonl".to_string(), Vec::new())
+}
+
 #[test]
 fn a_dump_larger_than_a_part_gives_the_rows_of_the_whole_file_in_table_order() {
     let dir = tempfile::tempdir().unwrap();
     let corpus = dir.path().join("corpus");
-    let big = dump(2 * DUMP_PART_BYTES + 1_000_000, 0);
-    write(&corpus, "big.jsonl", &big);
+    let (dump_file, dump_rel, walk) = dump_name();
+    // More bad lines than a batch of error rows (8,192), in the middle.
+    let first = dump(DUMP_PART_BYTES + 500_000, 0);
+    let big = format!("{first}{}{}", "{\n".repeat(9000), dump(DUMP_PART_BYTES + 500_000, 50_000));
+    fs::create_dir_all(&corpus).unwrap();
+    fs::write(corpus.join(&dump_file), &big).unwrap();
     let (title, body) = &texts()[0];
-    // "big.jsonl .txt" sorts after "big.jsonl" but before its ids "big.jsonl#...".
-    write(&corpus, "big.jsonl .txt", format!("{title}\n{body}"));
+    // "<dump> .txt" sorts after the dump's path but before its ids "<dump>#...".
+    let neighbour = format!("{dump_rel} .txt");
+    write(&corpus, &neighbour, format!("{title}\n{body}"));
     write(&corpus, "a.txt", format!("{title}\n{body}"));
     write(&corpus, "small.jsonl", dump(20_000, 5));
-    let files = [("a.txt", Format::Txt), ("big.jsonl", Format::Jsonl), ("big.jsonl .txt", Format::Txt), ("small.jsonl", Format::Jsonl)];
+    let files = vec![
+        ("a.txt".to_string(), corpus.join("a.txt"), Format::Txt),
+        (dump_rel.clone(), corpus.join(&dump_file), Format::Jsonl),
+        (neighbour.clone(), corpus.join(&neighbour), Format::Txt),
+        ("small.jsonl".to_string(), corpus.join("small.jsonl"), Format::Jsonl),
+    ];
     let out = dir.path().join("out");
     let summary = run(&corpus, &out, Mode::Full);
-    let (articles, mentions, errors) = expected(&corpus, &files);
-    assert!(mentions.len() > 1000 && errors.len() > 50, "a test dump with mentions and bad lines");
+    let (articles, mentions, errors) = expected(&files, walk);
+    assert!(mentions.len() > 1000 && errors.len() > 9000, "a test dump with mentions and bad lines");
     assert_eq!(summary.articles, articles.len());
     assert!(read_articles(&out).unwrap() == articles, "articles");
     assert!(read_mentions(&out).unwrap() == mentions, "mentions");
@@ -116,7 +146,7 @@ fn a_dump_larger_than_a_part_gives_the_rows_of_the_whole_file_in_table_order() {
     // The dump grows and another file arrives: an incremental run gives
     // what a full run into a fresh folder gives, byte for byte.
     std::thread::sleep(std::time::Duration::from_millis(20));
-    write(&corpus, "big.jsonl", format!("{big}{}", dump(300_000, 90_000)));
+    fs::write(corpus.join(&dump_file), format!("{big}{}", dump(300_000, 90_000))).unwrap();
     write(&corpus, "b.txt", format!("{title}\n{body}"));
     let again = run(&corpus, &out, Mode::Incremental);
     assert_eq!((again.new, again.changed), (1, 1), "{again:?}");
