@@ -46,15 +46,15 @@ impl<T: Serialize + DeserializeOwned + TableOrder> Runs<T> {
         w.flush()
     }
 
-    /// The rows of every run, merged in table order.
+    /// The rows of every run, merged in table order (on an error the run
+    /// files are removed as they are when the merge is dropped).
     pub fn merge(mut self) -> std::io::Result<Merged<T>> {
-        let files = std::mem::take(&mut self.files);
-        let mut runs = Vec::new();
-        for f in &files {
-            runs.push(RunReader { reader: BufReader::with_capacity(1 << 14, File::open(f)?), line: String::new(), rows: std::marker::PhantomData });
-        }
-        let merge = MergeSorted::new(runs, T::table_cmp);
-        Ok(Merged { merge: merge?, files })
+        let open = |f: &PathBuf| -> std::io::Result<RunReader<T>> {
+            Ok(RunReader { reader: BufReader::with_capacity(1 << 14, File::open(f)?), line: String::new(), rows: std::marker::PhantomData })
+        };
+        let runs = self.files.iter().map(open).collect::<std::io::Result<Vec<_>>>()?;
+        let merge = MergeSorted::new(runs, T::table_cmp)?;
+        Ok(Merged { merge, files: std::mem::take(&mut self.files) })
     }
 }
 
