@@ -163,7 +163,7 @@ pub fn merge(out: &Path, parts: &[PathBuf], force: bool) -> Result<MergeSummary>
     // order of a full run, whose files are in path order.
     let by_id_then_path = |a: &ArticleRow, b: &ArticleRow| a.table_cmp(b).then_with(|| a.source_path.cmp(&b.source_path));
     let mut articles = MergeSorted::new(part_rows(parts, output::read::articles_by_group)?, by_id_then_path)?;
-    let mut errors = MergeSorted::new(part_rows(parts, output::read::errors_by_group)?, ErrorRow::cmp)?;
+    let mut errors = MergeSorted::new(part_rows(parts, output::read::errors_by_group)?, ErrorRow::table_cmp)?;
     pipeline::prepare_output(out, force)?;
     mark_output(out, None)?;
     let mut w = output::TablesWriter::create(out)?;
