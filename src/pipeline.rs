@@ -400,15 +400,14 @@ fn send_dump(rows: DumpRows, next_path: Option<&str>, pending: &mut Pending, tab
         tables.send((Vec::new(), Vec::new(), batch), Some(path.clone()), std::mem::take(dropped));
     }
     loop {
-        let mut last: Option<String> = None;
         let mut taken = 0;
         // A batch ends between two article ids (rows that share one go together).
         while let Some(next) = articles.peek() {
-            if taken >= DUMP_BATCH_ARTICLES && last.as_deref() != Some(next.article_id.as_str()) {
+            let same_id = pending.articles.last().is_some_and(|a| a.article_id == next.article_id);
+            if taken >= DUMP_BATCH_ARTICLES && !same_id {
                 break;
             }
             let Some(a) = articles.next_row().map_err(spill_error)? else { break };
-            last = Some(a.article_id.clone());
             pending.articles.push(a);
             taken += 1;
         }
