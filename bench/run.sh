@@ -13,6 +13,11 @@
 #   anugerah run --full --threads 2
 #   anugerah run --full --threads 1
 #   taskset -c 0 anugerah run --full --threads 1   (one core in all)
+#   anugerah run --full --threads 2 --rules NO-MENTION-RULES
+# The last is the floor of the design: rules whose only programme and only
+# category can never match, so no article is extracted and what is left is
+# reading, decoding, HTML parsing, hashing, the article prefilter and the
+# tables. Extraction of the real rules costs the difference.
 # and prints, per command, the median wall time, MB/s, articles/s, median cpu
 # (user+sys) and peak RSS, then the ratios of the issue: anugerah (2 threads)
 # vs the Python baseline, vs ripgrep's throughput, and 2 cores vs 1 core.
@@ -127,6 +132,10 @@ BYTES=$(du -sb --apparent-size "$DIR" | cut -f1)
 MB=$(echo "$BYTES / 1000000" | bc -l)
 echo "corpus: $ARTICLES articles, $(printf '%.1f' "$MB") MB in $DIR; cores: $(nproc); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 rm -f "$WORK"/m.*
+NONE="$WORK/no-mention-rules"
+mkdir -p "$NONE"
+printf '[[program]]\nname = "None"\npatterns = [%s]\n' "'never-matches-zq'" >"$NONE/programs.toml"
+printf '[[category]]\nkey = "manajemen_asn"\npatterns = [%s]\n' "'never-matches-zq'" >"$NONE/categories.toml"
 for r in $(seq 1 "$ROUNDS"); do
   measure rg rg -c -i 'penghargaan|award|anugerah' "$DIR"
   rm -rf "$WORK/out-py"
@@ -134,11 +143,13 @@ for r in $(seq 1 "$ROUNDS"); do
   measure anugerah-2t "$BIN" run --full --threads 2 --corpus "$DIR" --out "$WORK/out-2"
   measure anugerah-1t "$BIN" run --full --threads 1 --corpus "$DIR" --out "$WORK/out-1"
   measure anugerah-1c taskset -c 0 "$BIN" run --full --threads 1 --corpus "$DIR" --out "$WORK/out-1c"
+  measure floor "$BIN" run --full --threads 2 --rules "$NONE" --corpus "$DIR" --out "$WORK/out-floor"
   echo "  round $r/$ROUNDS: rg $(tail -1 "$WORK/m.rg" | cut -d' ' -f1 | xargs printf '%.2f')s," \
     "baseline $(tail -1 "$WORK/m.baseline" | cut -d' ' -f1 | xargs printf '%.2f')s," \
     "anugerah 2t $(tail -1 "$WORK/m.anugerah-2t" | cut -d' ' -f1 | xargs printf '%.2f')s," \
     "1t $(tail -1 "$WORK/m.anugerah-1t" | cut -d' ' -f1 | xargs printf '%.2f')s," \
-    "1 core $(tail -1 "$WORK/m.anugerah-1c" | cut -d' ' -f1 | xargs printf '%.2f')s"
+    "1 core $(tail -1 "$WORK/m.anugerah-1c" | cut -d' ' -f1 | xargs printf '%.2f')s," \
+    "floor $(tail -1 "$WORK/m.floor" | cut -d' ' -f1 | xargs printf '%.2f')s"
 done
 for t in csv parquet; do
   for f in "$WORK"/out-2/*."$t"; do
@@ -149,7 +160,7 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "medians of $ROUNDS alternating rounds:"
 printf '%-13s %9s %9s %12s %9s %12s\n' command wall_s MB/s articles/s cpu_s peak_rss_MB
-for name in rg baseline anugerah-2t anugerah-1t anugerah-1c; do
+for name in rg baseline anugerah-2t anugerah-1t anugerah-1c floor; do
   w=$(col "$name" 1)
   printf '%-13s %9.3f %9.1f %12.0f %9.2f %12.1f\n' "$name" "$w" "$(echo "$MB / $w" | bc -l)" \
     "$(echo "$ARTICLES / $w" | bc -l)" "$(col "$name" 2)" "$(echo "$(col "$name" 3) / 1024" | bc -l)"
@@ -163,3 +174,6 @@ a1c=$(col anugerah-1c 1)
 printf '2 cores vs 1 core:     %.2fx                   (target >= 1.7x; --threads 1 pinned to one core with taskset)\n' "$(echo "$a1c / $a2" | bc -l)"
 printf '2 threads vs 1 thread: %.2fx                   (--threads 1 unpinned: the table and state writers still use the other core)\n' "$(echo "$a1 / $a2" | bc -l)"
 printf '2 threads vs 1 thread, cpu time: %.2f s vs %.2f s\n' "$(col anugerah-2t 2)" "$(col anugerah-1t 2)"
+fl=$(col floor 1)
+printf 'floor (no-mention rules, nothing extracted): %.2fx the baseline, %.1f%% of ripgrep; extraction is %.0f%% of the 2-thread wall time\n' \
+  "$(echo "$(col baseline 1) / $fl" | bc -l)" "$(echo "100 * $(col rg 1) / $fl" | bc -l)" "$(echo "100 * ($a2 - $fl) / $a2" | bc -l)"
