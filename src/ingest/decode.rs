@@ -67,11 +67,15 @@ fn looks_binary(bytes: &[u8]) -> bool {
     if head.is_empty() {
         return false;
     }
-    let controls = head
-        .iter()
-        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C))
-        .count();
+    let controls = count_bytes(head, |b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0C));
     controls as f64 / head.len() as f64 > BINARY_CONTROL_SHARE
+}
+
+/// How many bytes of `bytes` satisfy `pred`. Summed as bytes over chunks of
+/// 255, which the compiler turns into wide vector adds: this runs over every
+/// file read, where a plain filtered count goes a byte at a time.
+pub fn count_bytes(bytes: &[u8], pred: impl Fn(u8) -> bool) -> usize {
+    bytes.chunks(255).map(|chunk| usize::from(chunk.iter().map(|&b| u8::from(pred(b))).sum::<u8>())).sum()
 }
 
 #[cfg(test)]
@@ -121,5 +125,20 @@ mod tests {
         let d = decode_bytes(b"Kota\0 Batam meraih penghargaan dari BKN hari ini").unwrap();
         assert_eq!(d.text, "Kota Batam meraih penghargaan dari BKN hari ini");
         assert!(d.note.unwrap().contains("nul"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn count_bytes_is_a_filtered_count(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2000), pivot in proptest::prelude::any::<u8>()) {
+            proptest::prop_assert_eq!(count_bytes(&bytes, |b| b < pivot), bytes.iter().filter(|&&b| b < pivot).count());
+        }
+    }
+
+    #[test]
+    fn count_bytes_counts_long_runs_of_matches() {
+        // Every byte matches: no chunk's byte-sized sum may overflow.
+        for n in [0, 1, 254, 255, 256, 510, 511, 10_000] {
+            assert_eq!(count_bytes(&vec![b'<'; n], |b| b == b'<'), n);
+        }
     }
 }

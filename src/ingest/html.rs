@@ -228,7 +228,7 @@ fn scan_tags(html: &str, mut f: impl FnMut(usize, usize, TagKind, &str)) {
 /// is not that deep.
 pub fn flatten_deep(html: &str, limit: usize) -> Option<String> {
     // Every level opens with a `<`: a page with fewer cannot be too deep (most pages).
-    if html.bytes().filter(|&b| b == b'<').count() <= limit {
+    if super::decode::count_bytes(html.as_bytes(), |b| b == b'<') <= limit {
         return None;
     }
     let (mut depth, mut max) = (0usize, 0usize);

@@ -250,7 +250,8 @@ fn parse_record(file: &SourceFile, line_no: usize, bytes: &[u8]) -> Result<Artic
 /// JSON string escapes can carry what the decoder removes from files:
 /// NUL characters and CR line endings. Remove them here too.
 fn clean_text(s: &str) -> String {
-    if !s.contains(['\0', '\r']) {
+    // Both are ASCII: a byte search finds them without decoding characters.
+    if memchr::memchr2(0, b'\r', s.as_bytes()).is_none() {
         return s.to_string();
     }
     s.replace('\0', "").replace("\r\n", "\n").replace('\r', "\n")

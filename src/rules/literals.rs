@@ -30,6 +30,13 @@ pub struct LiteralGate {
 /// Characters outside ASCII that a case-insensitive regex matches for an ASCII letter.
 const ASCII_FOLDS: [char; 2] = ['\u{212A}', '\u{17F}'];
 
+/// Whether `text` holds one of [`ASCII_FOLDS`]. One memchr-driven search per
+/// character: a search for either of two characters at once would decode
+/// every character of the text.
+fn has_ascii_fold(text: &str) -> bool {
+    ASCII_FOLDS.iter().any(|&c| text.contains(c))
+}
+
 impl LiteralGate {
     /// Builds the gate of `patterns` (regex syntax as compiled by [`super::compile`]).
     pub fn new<S: AsRef<str>>(patterns: &[S]) -> LiteralGate {
@@ -78,10 +85,19 @@ impl LiteralGate {
         LiteralGate { ac, owners, always, len: patterns.len() }
     }
 
+    /// Whether any pattern may match somewhere in `text`: [`LiteralGate::candidates`]
+    /// holds a `true`, found with one search that stops at the first literal.
+    pub fn any(&self, text: &str) -> bool {
+        if !self.always.is_empty() || has_ascii_fold(text) {
+            return true;
+        }
+        self.ac.as_ref().is_some_and(|ac| ac.is_match(&text.to_ascii_lowercase()))
+    }
+
     /// Per pattern, whether it may match somewhere in `text`.
     pub fn candidates(&self, text: &str) -> Vec<bool> {
         let mut out = vec![false; self.len];
-        if text.contains(ASCII_FOLDS) {
+        if has_ascii_fold(text) {
             out.iter_mut().for_each(|c| *c = true);
             return out;
         }
