@@ -58,6 +58,9 @@ static PREVIOUS_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)tahun\s+(?:sebelumnya|lalu|kemarin)|(?-u:\b)sebelumnya\s+pada\s+tahun").expect("static regex")
 });
 
+/// Trace outcome of a sentence about an award that nobody is said to win.
+const NO_WINNING_VERB: &str = "no winning verb";
+
 /// The article prefilter: an award word or a programme name anywhere in `text`.
 /// Text without either never reaches sentence splitting.
 pub fn mentions_awards(rules: &Rules, text: &str) -> bool {
@@ -268,6 +271,15 @@ fn extract_named(rules: &Rules, article: &Article, naming: Naming) -> Extraction
             out.trace.push(trace);
             continue;
         }
+        // Outside a list, with neither a winning word nor a continuation, only a
+        // pronoun subject can make the sentence a win (`winning` below): without
+        // one it has no winning verb, known before its recipients, categories
+        // and ranks are searched (half of the sentences read, in award news).
+        if !list_item && !continues && !cache.win(si) && !rules.triggers.pronoun.any(sent) {
+            trace.outcome = NO_WINNING_VERB.into();
+            out.trace.push(trace);
+            continue;
+        }
         let found = cache.recipients(si).to_vec();
         // Categories and ranks of the sentence.
         let year_for_numbers = || doc.edition_for(&program.name).or(doc.event_year());
@@ -294,7 +306,7 @@ fn extract_named(rules: &Rules, article: &Article, naming: Naming) -> Extraction
             }
         }
         if !winning {
-            trace.outcome = "no winning verb".into();
+            trace.outcome = NO_WINNING_VERB.into();
             out.trace.push(trace);
             continue;
         }
