@@ -43,7 +43,8 @@ fn split_line(text: &str, start: usize, end: usize, out: &mut Vec<Sentence>) {
     let mut s = 0;
     // Only `.`, `!` and `?` can end a sentence: look at the two characters after each.
     // The three are ASCII, so a byte search finds them (never inside a multi-byte character).
-    let ends = line.bytes().enumerate().filter(|(_, b)| matches!(b, b'.' | b'!' | b'?')).map(|(i, b)| (i, b as char));
+    let bytes = line.as_bytes();
+    let ends = memchr::memchr3_iter(b'.', b'!', b'?', bytes).filter_map(|i| bytes.get(i).map(|&b| (i, char::from(b))));
     for (i, c) in ends {
         let mut rest = line[i + c.len_utf8()..].chars();
         let next = rest.next();
