@@ -58,6 +58,11 @@ static PREVIOUS_YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?-u:\b)tahun\s+(?:sebelumnya|lalu|kemarin)|(?-u:\b)sebelumnya\s+pada\s+tahun").expect("static regex")
 });
 
+/// "berikut" ("as follows") in any case, the word of a sentence that opens a
+/// list of winners. Unicode case folding, as lower-casing the sentence would
+/// give ("BERI\u{212A}UT" with a Kelvin sign too), without a copy per sentence.
+static LIST_OPENER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)berikut").expect("static regex"));
+
 /// Trace outcome of a sentence about an award that nobody is said to win.
 const NO_WINNING_VERB: &str = "no winning verb";
 
@@ -205,7 +210,7 @@ fn extract_named(rules: &Rules, article: &Article, naming: Naming) -> Extraction
         // (HTML <li> entries, lines under "Berikut daftar pemenang:").
         let list_item = s.list_item || (list_open && sent.len() < 90 && !sent.trim_end().ends_with('.'));
         if !list_item {
-            list_open = sent.trim_end().ends_with(':') || (sent.len() < 200 && sent.to_lowercase().contains("berikut") && cache.win(si));
+            list_open = sent.trim_end().ends_with(':') || (sent.len() < 200 && LIST_OPENER.is_match(sent) && cache.win(si));
             list_category = None;
             list_recipient = None;
             if list_open {
@@ -862,4 +867,25 @@ pub fn mention_id(article_id: &str, start: i64, end: i64, recipient: &str, categ
 /// The sentences of an article, trimmed.
 pub fn sentences_of(text: &str) -> Vec<Sentence> {
     sentences::trimmed(text, sentences::split(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LIST_OPENER;
+
+    proptest::proptest! {
+        /// The list-opener search answers as lower-casing the sentence and looking for "berikut" would.
+        #[test]
+        fn list_opener_is_a_search_of_the_lowercased_sentence(s in "[ .x]{0,3}[bB][eE][rR][iI\u{130}][kK\u{212A}][uU][tT\u{17F}][ .x]{0,3}") {
+            proptest::prop_assert_eq!(LIST_OPENER.is_match(&s), s.to_lowercase().contains("berikut"));
+        }
+    }
+
+    #[test]
+    fn list_opener_finds_berikut_in_any_case() {
+        for s in ["Berikut daftar pemenangnya:", "BERIKUT INI", "beri\u{212A}ut", "seperti berikut."] {
+            assert!(LIST_OPENER.is_match(s), "{s}");
+        }
+        assert!(!LIST_OPENER.is_match("beri kut"));
+    }
 }
