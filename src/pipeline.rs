@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use std::io::IsTerminal;
 use crate::state::{self, Entry, StateError, Totals};
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::path::{Path, PathBuf};

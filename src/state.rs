@@ -91,8 +91,21 @@ impl Entry {
     /// flags (`retry`, `racy` as `0`/`1`) and the path, tab-separated; in the
     /// path a backslash, tab, newline or carriage return is escaped.
     pub fn line(&self, out: &mut String) {
-        use std::fmt::Write;
-        let _ = write!(out, "{}\t{}\t{}\t{}{}\t", self.size, self.mtime_ns, self.hash, u8::from(self.retry), u8::from(self.racy));
+        let mut number = itoa::Buffer::new();
+        out.push_str(number.format(self.size));
+        out.push('\t');
+        out.push_str(number.format(self.mtime_ns));
+        out.push('\t');
+        out.push_str(&self.hash);
+        out.push('\t');
+        out.push(if self.retry { '1' } else { '0' });
+        out.push(if self.racy { '1' } else { '0' });
+        out.push('\t');
+        if !self.path.bytes().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
+            out.push_str(&self.path);
+            out.push('\n');
+            return;
+        }
         for c in self.path.chars() {
             match c {
                 '\\' => out.push_str("\\\\"),

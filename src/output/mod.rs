@@ -10,7 +10,7 @@
 
 use crate::model::{ArticleRow, ErrorRow, Mention};
 use polars::prelude::*;
-use std::collections::HashSet;
+use foldhash::HashSet;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -581,7 +581,7 @@ fn articles_lane(dir: &Path, mut carry: Option<carry::ArticlesPart>) -> Result<A
     }
     let out = dir.to_path_buf();
     Worker::spawn("anugerah-articles".into(), 2, move |rx: std::sync::mpsc::Receiver<Option<ArticlesMsg>>| {
-        let mut dropped: HashSet<String> = HashSet::new();
+        let mut dropped: HashSet<String> = HashSet::default();
         for msg in rx {
             let Some((rows, bound, gone)) = msg else {
                 let rows = sink.waiting_or_written();
@@ -626,7 +626,7 @@ impl TablesWriter {
             errors: Sink::create(dir, "errors", errors_frame, None)?,
             summary: SummaryBuilder::default(),
             carry,
-            dropped: HashSet::new(),
+            dropped: HashSet::default(),
         })
     }
 

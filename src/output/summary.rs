@@ -10,7 +10,7 @@
 use super::{date_column, epoch_days, iso_date, str_col};
 use crate::model::Mention;
 use polars::prelude::*;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::BuildHasher;
 
 /// One row of the `summary` table.
@@ -43,7 +43,20 @@ pub struct SummaryRow {
 /// Lower-cased category text with whitespace collapsed: the grouping key of a
 /// category that has no `category_key`.
 pub fn category_text_key(category: &str) -> String {
-    category.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    let mut key = String::with_capacity(category.len());
+    for word in category.split_whitespace() {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.push_str(word);
+    }
+    if key.is_ascii() {
+        // The same as `to_lowercase`, without a second string.
+        key.make_ascii_lowercase();
+        key
+    } else {
+        key.to_lowercase()
+    }
 }
 
 /// Grouping key, in the sort order of the table.
@@ -85,7 +98,7 @@ struct Acc {
 #[derive(Default)]
 pub struct SummaryBuilder {
     /// Positions in `groups` of the awards, by the hash of their key.
-    index: HashMap<u64, Vec<usize>>,
+    index: foldhash::HashMap<u64, Vec<usize>>,
     hasher: foldhash::fast::RandomState,
     /// The awards, in order of first mention (sorted by [`SummaryBuilder::rows`]).
     groups: Vec<(Key, Acc)>,
@@ -269,4 +282,17 @@ pub fn summary_frame(rows: &[SummaryRow]) -> Result<DataFrame, PolarsError> {
         date_column("first_award_date", rows.iter().map(|r| r.first_award_date.as_deref().and_then(epoch_days)).collect())?,
     ];
     DataFrame::new(rows.len(), cols)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::category_text_key;
+
+    proptest::proptest! {
+        /// The key is the words of the category joined by single spaces, lower-cased.
+        #[test]
+        fn category_text_key_joins_lowercased_words(s in "[ aB\\t\\n\\u{0B}\\u{A0}\\u{3000}ÉΣ.x]{0,16}") {
+            proptest::prop_assert_eq!(category_text_key(&s), s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase());
+        }
+    }
 }
