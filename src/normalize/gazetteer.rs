@@ -118,9 +118,12 @@ impl Gazetteer {
         }
         let mut surfaces: Vec<Surface> = by_surface.into_values().collect();
         surfaces.sort_by(|a, b| a.text.to_lowercase().cmp(&b.text.to_lowercase()));
+        // A contiguous NFA: built in a third of the time of a DFA (every run
+        // builds it; it was the largest part of compiling the rules) and, with
+        // its prefilter, searched as fast in this workload.
         let matcher = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
-            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
             .match_kind(MatchKind::LeftmostLongest)
             .build(surfaces.iter().map(|s| s.text.as_str()))
             .map_err(|e| RuleError::syntax(REGIONS_FILE, e))?;
