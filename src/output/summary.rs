@@ -199,7 +199,10 @@ impl SummaryBuilder {
         acc.mentions += 1;
         if acc.last_article.as_deref() != Some(m.article_id) {
             acc.articles += 1;
-            acc.last_article = Some(m.article_id.to_string());
+            // The award's string is reused: no allocation per article.
+            let last = acc.last_article.get_or_insert_with(String::new);
+            last.clear();
+            last.push_str(m.article_id);
         }
         if let Some(d) = m.award_date {
             if acc.first.is_none_or(|f| d < f) {
