@@ -121,33 +121,31 @@ impl SummaryBuilder {
         });
     }
 
-    /// Adds the mentions of a frame of the `mentions` table, row by row.
+    /// Adds the mentions of a frame of the `mentions` table, row by row (the
+    /// columns are walked side by side, not collected).
     pub fn add_frame(&mut self, df: &DataFrame) -> PolarsResult<()> {
-        let s = |name: &str| -> PolarsResult<Vec<Option<&str>>> { Ok(df.column(name)?.str()?.iter().collect()) };
-        let i = |name: &str| -> PolarsResult<Vec<Option<i32>>> { Ok(df.column(name)?.i32()?.iter().collect()) };
+        let s = |name: &str| df.column(name).and_then(|c| c.str());
+        let i = |name: &str| df.column(name).and_then(|c| c.i32());
         let (program, recipient, region_code, level) = (s("program")?, s("recipient")?, s("region_code")?, s("recipient_level")?);
         let (category_key, category, article_id) = (s("category_key")?, s("category")?, s("article_id")?);
         let (edition, rank) = (i("edition")?, i("rank")?);
-        let award_date: Vec<Option<i32>> = df.column("award_date")?.date()?.physical().iter().collect();
-        fn at<T: Copy>(v: &[Option<T>], r: usize) -> Option<T> {
-            v.get(r).copied().flatten()
-        }
-        for r in 0..df.height() {
-            let (Some(program), Some(recipient), Some(recipient_level), Some(article_id)) = (at(&program, r), at(&recipient, r), at(&level, r), at(&article_id, r)) else {
+        let award_date = df.column("award_date")?.date()?.physical();
+        let rows = program
+            .iter()
+            .zip(recipient.iter())
+            .zip(region_code.iter())
+            .zip(level.iter())
+            .zip(category_key.iter())
+            .zip(category.iter())
+            .zip(article_id.iter())
+            .zip(edition.iter())
+            .zip(rank.iter())
+            .zip(award_date.iter());
+        for (((((((((program, recipient), region_code), level), category_key), category), article_id), edition), rank), award_date) in rows {
+            let (Some(program), Some(recipient), Some(recipient_level), Some(article_id)) = (program, recipient, level, article_id) else {
                 polars_bail!(ComputeError: "null in a non-null column of the mentions table");
             };
-            self.add_fields(&Fields {
-                program,
-                edition: at(&edition, r),
-                recipient,
-                region_code: at(&region_code, r),
-                recipient_level,
-                category_key: at(&category_key, r),
-                category: at(&category, r),
-                rank: at(&rank, r),
-                article_id,
-                award_date: at(&award_date, r),
-            });
+            self.add_fields(&Fields { program, edition, recipient, region_code, recipient_level, category_key, category, rank, article_id, award_date });
         }
         Ok(())
     }
