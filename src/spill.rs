@@ -60,9 +60,14 @@ impl<T: Serialize + DeserializeOwned + TableOrder> Runs<T> {
 
 impl<T> Drop for Runs<T> {
     fn drop(&mut self) {
-        for f in &self.files {
-            let _ = std::fs::remove_file(f);
-        }
+        remove_files(&self.files);
+    }
+}
+
+/// Removes the run files `files` (those already gone are no error).
+fn remove_files(files: &[PathBuf]) {
+    for f in files {
+        let _ = std::fs::remove_file(f);
     }
 }
 
@@ -107,9 +112,7 @@ impl<T: DeserializeOwned> Merged<T> {
 
 impl<T: DeserializeOwned> Drop for Merged<T> {
     fn drop(&mut self) {
-        for f in &self.files {
-            let _ = std::fs::remove_file(f);
-        }
+        remove_files(&self.files);
     }
 }
 

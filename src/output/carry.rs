@@ -251,8 +251,12 @@ trait KeyColumns: Sized {
     /// The keys of a row group decoded with [`KeyColumns::COLUMNS`]; checks
     /// them to be in table order after `last` (the previous group's last key).
     fn of(df: &DataFrame, last: Option<&str>) -> Result<Self, OutputError>;
+    /// The `article_id` column, the first key of both tables.
+    fn article_ids(&self) -> &StringChunked;
     /// The key text the next group's first row must not sort before.
-    fn last_id(&self) -> Option<String>;
+    fn last_id(&self) -> Option<String> {
+        self.article_ids().last().map(str::to_string)
+    }
 }
 
 /// `article_id` and `source_path` of articles rows.
@@ -286,8 +290,8 @@ impl KeyColumns for ArticleKeys {
         Ok(keys)
     }
 
-    fn last_id(&self) -> Option<String> {
-        self.article_id.last().map(str::to_string)
+    fn article_ids(&self) -> &StringChunked {
+        &self.article_id
     }
 }
 
@@ -312,8 +316,8 @@ impl KeyColumns for MentionKeys {
         Ok(keys)
     }
 
-    fn last_id(&self) -> Option<String> {
-        self.article_id.last().map(str::to_string)
+    fn article_ids(&self) -> &StringChunked {
+        &self.article_id
     }
 }
 
@@ -324,6 +328,11 @@ impl<K: KeyColumns> Keys<K> {
 
     fn height(&self) -> usize {
         self.parquet.height()
+    }
+
+    /// Whether row `i` sorts before `bound` (an article id; every row when `None`).
+    fn before(&self, i: usize, bound: Option<&str>) -> Result<bool, OutputError> {
+        self.at(i, |k, j| bound.is_none_or(|b| k.article_ids().get(j).unwrap_or_default() < b))
     }
 
     /// `f` of the keys of the row group holding row `i` and `i`'s place in it.
@@ -493,7 +502,7 @@ impl Articles {
             sink,
             fresh,
             (self.next, keys.height()),
-            |i| keys.at(i, |k, j| bound.is_none_or(|b| k.article_id.get(j).unwrap_or_default() < b)),
+            |i| keys.before(i, bound),
             |i| keys.at(i, |k, j| k.source_path.get(j).is_some_and(|p| !dropped(p))),
             |i, r| keys.at(i, |k, j| k.article_id.get(j).unwrap_or_default().cmp(r.article_id.as_str())),
             |sink, from, to| sink.push_carried(rows.slice(from, to).map_err(sink.pe())?, from, csv.as_ref()),
@@ -535,7 +544,7 @@ impl Mentions {
             sink,
             fresh,
             (this.next, keys.height()),
-            |i| keys.at(i, |k, j| bound.is_none_or(|b| k.article_id.get(j).unwrap_or_default() < b)),
+            |i| keys.before(i, bound),
             |i| this.kept(i, dropped),
             |i, m| {
                 keys.at(i, |k, j| {

@@ -176,10 +176,18 @@ impl GroupCuts {
         let key = key.unwrap_or_default();
         let new_article = self.last.as_deref() != Some(key);
         if new_article {
-            self.last = Some(key.to_string());
+            set_text(&mut self.last, key);
         }
         len >= MAX_GROUP_ROWS || (len >= MIN_GROUP_ROWS && new_article && anchor(key))
     }
+}
+
+/// Sets `slot` to `text`, reusing the string it holds: no allocation each
+/// time the article id followed row by row changes.
+fn set_text(slot: &mut Option<String>, text: &str) {
+    let s = slot.get_or_insert_with(String::new);
+    s.clear();
+    s.push_str(text);
 }
 
 /// Whether rows of article `id` start a row group (once it is long enough).

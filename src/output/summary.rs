@@ -7,7 +7,7 @@
 //! whitespace collapsed. The table is computed from the mention rows alone, so
 //! it does not depend on thread count or on whether the run was incremental.
 
-use super::{date_column, epoch_days, iso_date, str_col};
+use super::{date_column, epoch_days, iso_date, set_text, str_col};
 use crate::model::Mention;
 use polars::prelude::*;
 use std::collections::BTreeMap;
@@ -197,10 +197,7 @@ impl SummaryBuilder {
         acc.mentions += 1;
         if acc.last_article.as_deref() != Some(m.article_id) {
             acc.articles += 1;
-            // The award's string is reused: no allocation per article.
-            let last = acc.last_article.get_or_insert_with(String::new);
-            last.clear();
-            last.push_str(m.article_id);
+            set_text(&mut acc.last_article, m.article_id);
         }
         if let Some(d) = m.award_date {
             if acc.first.is_none_or(|f| d < f) {
